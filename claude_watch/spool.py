@@ -8,8 +8,9 @@ File format and naming: docs/ARCHITECTURE.md ("Spool file format"). Rules kept h
 * a file is deleted only after `Ingestor.accept_one` returned, i.e. after its event is
   committed; the capture time travels in the `X-Claude-Watch-Time` header, so drained events
   keep it, and the event id header makes a drained duplicate of an already-stored event a no-op;
-* a file that is not a valid event is moved to `rejected/` and counted (`record_rejection`),
-  never retried forever; a store failure (or any other error) ends the pass and keeps the file;
+* a file that is not a valid event is moved to `rejected/` and counted (`accept_one` counts a
+  bad body itself, `record_rejection` is called here for a bad header block), never retried
+  forever; a store failure (or any other error) ends the pass and keeps the file;
 * one drainer at a time across processes: a non-blocking `flock` on `<spool>/.drain.lock`;
   a pass that cannot take it is skipped;
 * file I/O runs in a worker thread (`asyncio.to_thread`), a bounded chunk at a time, so the
@@ -29,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from multidict import CIMultiDict
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +70,9 @@ class DrainResult:
     error: str | None = None  # why the pass stopped early (store unavailable, ...)
 
 
-def parse_spool_file(data: bytes, name: str = "") -> tuple[dict[str, str], bytes]:
-    """Split a spool file into (headers, body). The body is returned exactly as stored.
+def parse_spool_file(data: bytes, name: str = "") -> tuple[CIMultiDict[str], bytes]:
+    """Split a spool file into (headers, body). The body is returned exactly as stored;
+    header names are case-insensitive, as they are over HTTP.
 
     Raises SpoolFormatError when the header block is malformed.
     """
@@ -82,7 +86,7 @@ def parse_spool_file(data: bytes, name: str = "") -> tuple[dict[str, str], bytes
         head_text = head.decode("utf-8")
     except UnicodeDecodeError:
         raise SpoolFormatError("spool file headers are not UTF-8") from None
-    headers: dict[str, str] = {}
+    headers: CIMultiDict[str] = CIMultiDict()
     for line in head_text.splitlines():
         if not line.strip():
             continue
@@ -91,7 +95,7 @@ def parse_spool_file(data: bytes, name: str = "") -> tuple[dict[str, str], bytes
         if not colon or not _HEADER_NAME.match(key):
             raise SpoolFormatError("spool file has a malformed header line")
         headers[key] = value.strip()
-    if not any(k.lower() == "x-claude-watch-time" for k in headers):
+    if "X-Claude-Watch-Time" not in headers:
         # Older or hand-made files: the name still carries the capture time.
         m = _TIME_PREFIX.match(name.encode())
         if m:
@@ -299,9 +303,11 @@ class SpoolDrainer:
                     headers, body = parse_spool_file(data, name)
                     await self.ingestor.accept_one(body, headers)
                 except (SpoolFormatError, BadEvent) as exc:
-                    reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+                    # accept_one counts its own BadEvent rejections; a file we cannot even
+                    # parse is counted here.
+                    if isinstance(exc, SpoolFormatError):
+                        self._record_rejection(f"spool file {name}: {exc.reason}", data)
                     await asyncio.to_thread(_move_rejected, spool_dir, name)
-                    self._record_rejection(f"spool: {reason}", data)
                     result.rejected += 1
                     continue
                 except Exception as exc:  # StoreUnavailable or anything transient: retry later
