@@ -1,0 +1,1 @@
+"""The live terminal monitor (Textual). Nothing outside this package imports Textual."""

@@ -1,0 +1,508 @@
+"""`claude-watch` with no subcommand: the live monitor, with the collector in the same loop.
+
+Data flow: the store calls `LiveFeed.on_commit` after each commit (cheap counting only); a
+timer drains it a few times a second and repaints once. Every query is awaited on aiosqlite in
+a worker, so the loop the ingest server shares with the UI never blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input
+
+from claude_watch.clock import now_ms
+from claude_watch.tui.bars import FilterBar, QuerySuggester, Status, StatusLine
+from claude_watch.tui.detail import DetailScreen
+from claude_watch.tui.help import HelpScreen
+from claude_watch.tui.live import LiveFeed
+from claude_watch.tui.messages import EventChosen, NeedNewer, NeedOlder, ProjectChosen, SessionChosen
+from claude_watch.tui.query import ViewFilter
+from claude_watch.tui.safe import safe_str
+from claude_watch.tui.tables import EventTable, ProjectsTable, SessionsTable
+from claude_watch.tui.window import EventWindow
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.2  # repaint at most 5 times a second
+SUMMARY_MIN_S = 1.0  # projects/sessions at most once a second (slower if their queries are slow)
+FOLLOW_ROWS = 200  # rows kept while following at the top (the window grows when paging back)
+MAX_ROWS = 1000
+
+
+def _default_collector(config: Any, clock: Callable[[], int]) -> Any:
+    from claude_watch.collector import Collector
+
+    return Collector(config, clock=clock)
+
+
+class ClaudeWatchApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "claude-watch"
+    SUB_TITLE = "Claude Code, live"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("f", "toggle_follow", "Follow/Pause"),
+        Binding("e", "export", "Export"),
+        Binding("a", "show_all", "All"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("1", "focus_pane('projects')", "Projects", show=False),
+        Binding("2", "focus_pane('sessions')", "Sessions", show=False),
+        Binding("3", "focus_pane('events')", "Events", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        config: Any,
+        clock: Callable[[], int] = now_ms,
+        demo: bool = False,
+        *,
+        collector_factory: Callable[[Any, Callable[[], int]], Any] = _default_collector,
+        export_dir: Path | str | None = None,
+        tick_s: float = TICK_S,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.clock = clock
+        self.demo = demo
+        self.collector_factory = collector_factory
+        self.export_dir = Path(export_dir) if export_dir is not None else Path.cwd()
+        self.tick_s = tick_s
+        self.collector: Any | None = None
+        self.store: Any | None = None
+        self.window: EventWindow | None = None
+        self.demo_traffic: Any | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self.live = LiveFeed(clock)
+        self.status = Status()
+        self.view_filter = ViewFilter()
+        self.following = True
+        self.new_count = 0  # "+N new" while paused
+        self.ready = False  # the first screen of data is on
+        self._generation = 0  # bumps on every filter change; stale results are dropped
+        self._events_busy = False
+        self._events_dirty = False
+        self._summaries_dirty = True
+        self._summaries_busy = False
+        self._next_summaries_at = 0.0
+        self._query_timer: Any = None
+        self.timings: dict[str, float] = {}  # last duration of each kind of refresh (bench)
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◉")
+        with Horizontal(id="top"):
+            with Vertical(id="projects-box"):
+                yield ProjectsTable()
+            with Vertical(id="sessions-box"):
+                yield SessionsTable()
+        with Vertical(id="events-box"):
+            yield FilterBar()
+            yield EventTable()
+        yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#projects-box").border_title = "Projects  [1]"
+        self.query_one("#sessions-box").border_title = "Sessions · all projects  [2]"
+        self._show_filter_state()
+        self._show_status()
+        self.query_one(EventTable).focus()
+        self.set_interval(self.tick_s, self._tick)
+        self.boot()
+
+    @work(exclusive=True, group="boot")
+    async def boot(self) -> None:
+        """Start the collector; if it cannot start, still open the database read/write."""
+        started = time.perf_counter()
+        collector = self.collector = self.collector_factory(self.config, self.clock)
+        try:
+            await collector.start()
+            self.status.address = collector.address
+            self.sub_title = safe_str(collector.address)
+        except Exception as error:  # StartError carries a sentence for people
+            self.status.server_error = str(error) or error.__class__.__name__
+            self.sub_title = "server not running"
+            self.notify(self.status.server_error, title="Collector not started", severity="error",
+                        timeout=10, markup=False)
+        self.status.starting = False
+        store = getattr(collector, "store", None)
+        if store is None:
+            store = await self._open_store_alone()
+        if store is None:
+            self._show_status()
+            return
+        self.store = store
+        self.window = EventWindow(store, page=FOLLOW_ROWS, max_rows=MAX_ROWS)
+        self._unsubscribe = store.subscribe(self.live.on_commit)
+        self.status.total = await store.total_events()
+        await self._reload_events(self._generation)
+        self._summaries_dirty = True
+        await self._refresh_summaries()
+        self.ready = True
+        self.timings["first_screen"] = time.perf_counter() - started
+        self._show_status()
+        if self.demo:
+            await self._start_demo()
+
+    async def _open_store_alone(self) -> Any | None:
+        from claude_watch.store import Store
+
+        try:
+            self._own_store = await Store.open(self.config.db_path, clock=self.clock)
+            return self._own_store
+        except Exception as error:
+            self.status.server_error = f"{self.status.server_error or ''}; database: {error}".lstrip("; ")
+            return None
+
+    async def _start_demo(self) -> None:
+        try:
+            from claude_watch.demo import DemoTraffic
+        except ImportError:
+            self.notify("demo traffic is not available in this build", severity="warning", markup=False)
+            return
+        if self.status.address is None:
+            return
+        self.demo_traffic = DemoTraffic(self.status.address, token=getattr(self.config, "token", None))
+        await self.demo_traffic.start()
+
+    async def on_unmount(self) -> None:
+        """Stop in order: traffic, subscription, HTTP, store (aiosqlite threads keep us alive)."""
+        if self.demo_traffic is not None:
+            await self.demo_traffic.stop()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if getattr(self, "_own_store", None) is not None:
+            await self._own_store.close()
+        if self.collector is not None:
+            await self.collector.stop()
+
+    # -- the repaint clock -----------------------------------------------------------------
+
+    def _tick(self) -> None:
+        arrivals = self.live.drain()
+        if arrivals.events:
+            self.status.total += arrivals.events
+            self._summaries_dirty = True
+        if arrivals.matching:
+            if self.following:
+                self._events_dirty = True
+            else:
+                self.new_count += arrivals.matching
+                self._show_filter_state()
+        if self._events_dirty and not self._events_busy and self.window is not None and self._main_visible():
+            self._events_dirty = False
+            self._refresh_newer(self._generation)
+        if (self._summaries_dirty or time.monotonic() >= self._next_summaries_at + 10) and \
+                not self._summaries_busy and time.monotonic() >= self._next_summaries_at and self.store:
+            self._summaries_worker()
+        self._show_status()
+
+    def _main_visible(self) -> bool:
+        return not isinstance(self.screen, (DetailScreen,)) or False
+
+    def _show_status(self) -> None:
+        collector = self.collector
+        if collector is not None and self.status.server_error is None and not self.status.starting:
+            try:
+                self.status.spool_backlog = collector.spool_backlog()
+                rejections = collector.ingestor.rejections
+                self.status.rejected = rejections.count
+                latest = rejections.latest
+                self.status.rejected_reason = getattr(latest, "reason", None) if latest else None
+            except Exception:
+                pass
+        self.status.rate = self.live.rate.per_second()
+        try:
+            self.query_one(StatusLine).show(self.status, self.live.rate.series())
+        except Exception:  # the main screen is being torn down
+            pass
+
+    def _show_filter_state(self) -> None:
+        box = self.query_one("#events-box")
+        title = Text("Events  [3]  ", style="bold")
+        title.append_text(self.view_filter.describe())
+        box.border_title = title
+        if self.following:
+            box.border_subtitle = Text("● FOLLOW (f pauses)", style="bold green")
+        else:
+            sub = Text("⏸ PAUSED", style="bold yellow")
+            if self.new_count:
+                sub.append(f"  +{self.new_count:,} new", style="bold reverse yellow")
+            sub.append("  (f follows)", style="dim")
+            box.border_subtitle = sub
+        project = self.view_filter.project
+        sessions_title = Text("Sessions · ", style="bold")
+        sessions_title.append(safe_str(project) if project else "all projects")
+        sessions_title.append("  [2]")
+        self.query_one("#sessions-box").border_title = sessions_title
+
+    # -- loading ---------------------------------------------------------------------------
+
+    async def _reload_events(self, generation: int) -> None:
+        assert self.window is not None
+        started = time.perf_counter()
+        await self.window.load_head(self.view_filter.to_event_filter())
+        if generation != self._generation:
+            return
+        table = self.query_one(EventTable)
+        table.show(self.window.rows, keep=None)
+        table.move_cursor(row=0, animate=False)
+        self.timings["filter_change"] = time.perf_counter() - started
+
+    @work(exclusive=True, group="events-reload")
+    async def _reload_events_worker(self, generation: int) -> None:
+        self._events_busy = True
+        try:
+            await self._reload_events(generation)
+        finally:
+            self._events_busy = False
+
+    @work(group="events-newer")
+    async def _refresh_newer(self, generation: int) -> None:
+        assert self.window is not None
+        self._events_busy = True
+        started = time.perf_counter()
+        try:
+            table = self.query_one(EventTable)
+            added = await self.window.load_newer(limit=FOLLOW_ROWS)
+            if generation != self._generation or not added:
+                return
+            if table.cursor_row < FOLLOW_ROWS // 2:
+                self.window.trim_bottom(FOLLOW_ROWS)
+            table.show(self.window.rows)
+            self.timings["live_repaint"] = time.perf_counter() - started
+        finally:
+            self._events_busy = False
+
+    @work(exclusive=True, group="summaries")
+    async def _summaries_worker(self) -> None:
+        await self._refresh_summaries()
+
+    async def _refresh_summaries(self) -> None:
+        if self.store is None:
+            return
+        self._summaries_busy = True
+        self._summaries_dirty = False
+        started = time.perf_counter()
+        try:
+            projects = await self.store.list_projects()
+            sessions = await self.store.list_sessions(project=self.view_filter.project)
+            now = self.clock()
+            self.query_one(ProjectsTable).show(projects, now)
+            self.query_one(SessionsTable).show(sessions, now)
+            suggester = self.query_one(FilterBar).suggester
+            if isinstance(suggester, QuerySuggester):
+                suggester.tools.update(s.last_tool for s in sessions if s.last_tool)
+        finally:
+            spent = time.perf_counter() - started
+            self.timings["summaries"] = spent
+            self._next_summaries_at = time.monotonic() + max(SUMMARY_MIN_S, spent * 5)
+            self._summaries_busy = False
+
+    # -- narrowing -------------------------------------------------------------------------
+
+    def set_filter(self, view_filter: ViewFilter) -> None:
+        """Every change of selection or query goes through here."""
+        project_changed = view_filter.project != self.view_filter.project
+        self.view_filter = view_filter
+        self.live.view_filter = view_filter
+        self._generation += 1
+        self.new_count = 0
+        self._show_filter_state()
+        if self.window is not None:
+            self._reload_events_worker(self._generation)
+        if project_changed and self.store is not None:
+            self._summaries_worker()
+
+    @on(ProjectChosen)
+    def _project_chosen(self, message: ProjectChosen) -> None:
+        self.set_filter(replace(self.view_filter, project=message.project, session_id=None))
+        if message.project is not None:
+            self.query_one(SessionsTable).focus()
+
+    @on(SessionChosen)
+    def _session_chosen(self, message: SessionChosen) -> None:
+        if message.session_id is None:
+            self.set_filter(replace(self.view_filter, session_id=None))
+        else:
+            self.set_filter(replace(self.view_filter, session_id=message.session_id,
+                                    project=message.project or self.view_filter.project))
+            self.query_one(EventTable).focus()
+
+    @on(EventChosen)
+    def _event_chosen(self, message: EventChosen) -> None:
+        if self.store is not None:
+            self.push_screen(DetailScreen(self.store, message.event_id))
+
+    @on(NeedOlder)
+    def _need_older(self) -> None:
+        if self.window is None or self.window.older is None or self._events_busy:
+            return
+        self._load_older(self._generation)
+
+    @on(NeedNewer)
+    def _need_newer(self) -> None:
+        if self.window is None or self.window.at_head or self._events_busy:
+            return
+        self._load_newer_page(self._generation)
+
+    @work(group="events-older")
+    async def _load_older(self, generation: int) -> None:
+        assert self.window is not None
+        self._events_busy = True
+        try:
+            added = await self.window.load_older()
+            if generation != self._generation or not added:
+                return
+            self.query_one(EventTable).show(self.window.rows)
+            if not self.window.at_head and self.following:
+                self.following = False
+                self.notify("Paused while you read history: f follows again", markup=False, timeout=4)
+                self._show_filter_state()
+        finally:
+            self._events_busy = False
+
+    @work(group="events-newer")
+    async def _load_newer_page(self, generation: int) -> None:
+        assert self.window is not None
+        self._events_busy = True
+        try:
+            await self.window.load_newer(limit=FOLLOW_ROWS)
+            if generation == self._generation:
+                self.query_one(EventTable).show(self.window.rows)
+        finally:
+            self._events_busy = False
+
+    # -- the / bar -------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.add_class("-shown")
+        bar.value = self.view_filter.query_line()
+        bar.cursor_position = len(bar.value)
+        bar.focus()
+
+    def _apply_query(self, line: str) -> None:
+        new = self.view_filter.without_query().with_query(line)
+        if new.session_id and new.session_id != self.view_filter.session_id:
+            summaries = self.query_one(SessionsTable).summaries
+            hits = [s for s in summaries if s.session_id.startswith(new.session_id)]
+            if len(hits) == 1:
+                new = replace(new, session_id=hits[0].session_id)
+        if new != self.view_filter:
+            self.set_filter(new)
+
+    @on(Input.Changed, "#filter")
+    def _query_typed(self, event: Input.Changed) -> None:
+        if self._query_timer is not None:
+            self._query_timer.stop()
+        value = event.value
+        self._query_timer = self.set_timer(0.3, lambda: self._apply_query(value))
+
+    @on(Input.Submitted, "#filter")
+    def _query_submitted(self, event: Input.Submitted) -> None:
+        if self._query_timer is not None:
+            self._query_timer.stop()
+        self._apply_query(event.value)
+        if not event.value.strip():
+            self.query_one(FilterBar).remove_class("-shown")
+        self.query_one(EventTable).focus()
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        """Esc: close the / bar and clear the query, then the session, then the project."""
+        bar = self.query_one(FilterBar)
+        if bar.has_focus or self.view_filter.has_query:
+            if self._query_timer is not None:
+                self._query_timer.stop()
+            bar.value = ""
+            bar.remove_class("-shown")
+            self.query_one(EventTable).focus()
+            if self.view_filter.has_query:
+                self.set_filter(self.view_filter.without_query())
+        elif self.view_filter.session_id is not None:
+            self.set_filter(replace(self.view_filter, session_id=None))
+        elif self.view_filter.project is not None:
+            self.set_filter(replace(self.view_filter, project=None))
+
+    def action_show_all(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.value = ""
+        bar.remove_class("-shown")
+        self.set_filter(ViewFilter())
+        self.query_one(EventTable).focus()
+
+    def action_toggle_follow(self) -> None:
+        self.following = not self.following
+        if self.following:
+            self.new_count = 0
+            self._generation += 1
+            if self.window is not None:
+                self._reload_events_worker(self._generation)
+        self._show_filter_state()
+
+    def action_focus_pane(self, pane: str) -> None:
+        self.query_one(f"#{pane}").focus()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_export(self) -> None:
+        if self.store is None:
+            self.notify("No database open", severity="error", markup=False)
+            return
+        self._export()
+
+    @work(exclusive=True, group="export")
+    async def _export(self) -> None:
+        from claude_watch.export import export_events
+
+        stamp = datetime.fromtimestamp(self.clock() / 1000).strftime("%Y%m%d-%H%M%S")
+        path = self.export_dir / f"claude-watch-export-{stamp}.json"
+        try:
+            written = await export_events(self.store, self.view_filter.to_event_filter(), path, fmt="json")
+        except Exception as error:
+            self.notify(f"Export failed: {error}", severity="error", markup=False, timeout=8)
+            return
+        self.last_export = path
+        self.notify(f"Exported {written:,} events to {path}", title="Export", markup=False, timeout=8)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Filter events", "Free text, type:, tool:, project:, session: (/)", self.action_filter)
+        yield SystemCommand("Follow / pause", "Live newest-on-top, or hold still and count +N (f)",
+                            self.action_toggle_follow)
+        yield SystemCommand("Export filtered events", "Write the matching events to a JSON file (e)",
+                            self.action_export)
+        yield SystemCommand("Show everything", "Clear project, session and filters (a)", self.action_show_all)
+        yield SystemCommand("Focus projects", "The projects table (1)", lambda: self.action_focus_pane("projects"))
+        yield SystemCommand("Focus sessions", "The sessions table (2)", lambda: self.action_focus_pane("sessions"))
+        yield SystemCommand("Focus events", "The events table (3)", lambda: self.action_focus_pane("events"))
+        yield SystemCommand("Keys", "Every key claude-watch answers to (?)", self.action_help)
+
+
+def run_tui(config: Any, demo: bool = False) -> int:
+    """Entry point for the CLI: run the monitor until the user quits; returns an exit code."""
+    app = ClaudeWatchApp(config, demo=demo)
+    result = app.run()
+    return int(result or app.return_code or 0)

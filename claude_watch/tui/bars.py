@@ -1,0 +1,109 @@
+"""The status line (address, rate, totals, spool, rejections, follow state, sparkline) and the
+`/` filter bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.suggester import Suggester
+from textual.widgets import Input, Sparkline, Static
+
+from claude_watch.tui.query import FIELD_PREFIXES, KNOWN_EVENT_TYPES, KNOWN_TOOLS
+from claude_watch.tui.safe import count, safe_str
+
+
+@dataclass
+class Status:
+    address: str | None = None
+    server_error: str | None = None
+    starting: bool = True
+    rate: float = 0.0
+    total: int = 0
+    spool_backlog: int = 0
+    rejected: int = 0
+    rejected_reason: str | None = None
+
+    def render(self) -> Text:
+        out = Text()
+        if self.server_error:
+            out.append("✖ server not running: ", style="bold red")
+            out.append(safe_str(self.server_error), style="red")
+        elif self.starting:
+            out.append("… starting collector", style="yellow")
+        else:
+            out.append("● ", style="bold green")
+            out.append(safe_str(self.address or ""), style="bold")
+        out.append("  │  ", style="dim")
+        out.append(f"{self.rate:,.1f}", style="bold")
+        out.append(" ev/s  ")
+        out.append(count(self.total), style="bold")
+        out.append(" events")
+        out.append("  │  spool ", style="")
+        out.append(count(self.spool_backlog), style="bold yellow" if self.spool_backlog else "dim")
+        out.append("  rejected ")
+        out.append(count(self.rejected), style="bold red" if self.rejected else "dim")
+        if self.rejected and self.rejected_reason:
+            out.append(" (", style="dim")
+            out.append(safe_str(self.rejected_reason)[:60], style="dim")
+            out.append(")", style="dim")
+        return out
+
+
+class StatusLine(Horizontal):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; dock: bottom; background: $panel; }
+    StatusLine #status-text { width: 1fr; height: 1; padding: 0 1; }
+    StatusLine #status-spark { width: 40; height: 1; margin: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(""), id="status-text")
+        yield Sparkline([0.0], id="status-spark")
+
+    def show(self, status: Status, series: list[float]) -> None:
+        self.query_one("#status-text", Static).update(status.render())
+        self.query_one("#status-spark", Sparkline).data = series
+
+
+class QuerySuggester(Suggester):
+    """Completes `type:` and `tool:` values and the field prefixes themselves."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.tools: set[str] = set(KNOWN_TOOLS)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, _, last = value.rpartition(" ")
+        prefix = (head + " ") if head else ""
+        lower = last.lower()
+        if not last:
+            return None
+        for field_prefix, choices in (("type:", KNOWN_EVENT_TYPES), ("tool:", sorted(self.tools))):
+            if lower.startswith(field_prefix):
+                done, _, partial = last[len(field_prefix):].rpartition(",")
+                done = (done + ",") if done else ""
+                for choice in choices:
+                    if partial and choice.lower().startswith(partial.lower()) and choice != partial:
+                        return prefix + last[: len(field_prefix)] + done + choice
+                return None
+        for field_prefix in FIELD_PREFIXES:
+            if field_prefix.startswith(lower) and field_prefix != lower:
+                return prefix + field_prefix
+        return None
+
+
+class FilterBar(Input):
+    DEFAULT_CSS = """
+    FilterBar { dock: top; display: none; }
+    FilterBar.-shown { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            placeholder="filter: words in summary/payload · type:PreToolUse,Stop · tool:Bash · project:name · session:abc12 — enter applies, esc clears",
+            id="filter",
+            suggester=QuerySuggester(),
+        )

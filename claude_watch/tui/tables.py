@@ -1,0 +1,263 @@
+"""The three tables: projects, sessions, events.
+
+Each shows a small window of rows, rebuilt with `clear()` + `add_row` inside `batch_update`,
+and keeps the cursor on the same row key across rebuilds. Every cell is a `Text` built by
+`safe.cell`, never a markup string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from claude_watch.tui.messages import EventChosen, NeedNewer, NeedOlder, ProjectChosen, SessionChosen
+from claude_watch.tui.safe import (
+    FAILURE_TYPES,
+    STATE_LABELS,
+    STATE_STYLES,
+    cell,
+    clock_time,
+    count,
+    event_type_cell,
+    relative,
+    short_id,
+)
+
+ALL_KEY = "__all__"
+
+
+def session_state(summary: Any, now: int, idle_after_ms: int = 5 * 60_000) -> str:
+    """Works with either spelling the core may offer."""
+    state_at = getattr(summary, "state_at", None)
+    if callable(state_at):
+        return state_at(now)
+    return summary.state(now, idle_after_ms)
+
+
+class WindowTable(DataTable):
+    """A DataTable whose rows are replaced as a whole, keeping the cursor on its row key."""
+
+    DEFAULT_CSS = """
+    WindowTable { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+
+    def current_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+
+    def replace_rows(self, rows: Sequence[tuple[str, Sequence[Text]]], keep: str | None = None) -> None:
+        """Swap in `rows` (key, cells) in one batch and put the cursor back on `keep`."""
+        keep = keep if keep is not None else self.current_key()
+        scroll_y = self.scroll_y
+        with self.app.batch_update():
+            self.clear()
+            for key, cells in rows:
+                self.add_row(*cells, key=key)
+            if keep is not None:
+                try:
+                    index = self.get_row_index(keep)
+                except RowDoesNotExist:
+                    index = 0
+                self.move_cursor(row=index, animate=False, scroll=False)
+                self.scroll_to(y=scroll_y, animate=False, immediate=True)
+                if index < self.scroll_y or index >= self.scroll_y + max(1, self.size.height - 1):
+                    self.move_cursor(row=index, animate=False, scroll=True)
+
+
+class ProjectsTable(WindowTable):
+    BINDINGS = [Binding("s", "cycle_sort", "Sort", show=False)]
+    SORTS = ("last", "name", "events", "sessions")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(id="projects", **kwargs)
+        self.sort_by = "last"
+        self.summaries: list[Any] = []
+        self.total = 0
+
+    def on_mount(self) -> None:
+        for label, key, width in (
+            ("Project", "name", 22), ("Sess", "sessions", 5), ("Active", "active", 6),
+            ("Events", "events", 9), ("Last", "last", 8),
+        ):
+            self.add_column(label, key=key, width=width)
+
+    def show(self, summaries: list[Any], now: int) -> None:
+        self.summaries = summaries
+        rows = self._sorted(summaries)
+        total_events = sum(p.events for p in summaries)
+        active = sum(p.active_sessions for p in summaries)
+        out: list[tuple[str, list[Text]]] = [
+            (ALL_KEY, [
+                Text("★ all projects", style="bold"),
+                Text(count(sum(p.sessions for p in summaries)), justify="right"),
+                Text(count(active), justify="right", style="green" if active else "dim"),
+                Text(count(total_events), justify="right"),
+                Text(relative(max((p.last_ts for p in summaries), default=0), now)),
+            ])
+        ]
+        for p in rows:
+            out.append(("p:" + (p.name or ""), [
+                cell(p.name or "(none)", limit=60),
+                Text(count(p.sessions), justify="right"),
+                Text(count(p.active_sessions), justify="right", style="green" if p.active_sessions else "dim"),
+                Text(count(p.events), justify="right"),
+                Text(relative(p.last_ts, now)),
+            ]))
+        self.replace_rows(out)
+
+    def _sorted(self, summaries: list[Any]) -> list[Any]:
+        key: Callable[[Any], Any] = {
+            "last": lambda p: -(p.last_ts or 0),
+            "name": lambda p: (p.name or "").lower(),
+            "events": lambda p: -p.events,
+            "sessions": lambda p: -p.sessions,
+        }[self.sort_by]
+        return sorted(summaries, key=key)
+
+    def action_cycle_sort(self) -> None:
+        self.sort_by = self.SORTS[(self.SORTS.index(self.sort_by) + 1) % len(self.SORTS)]
+        self.app.notify(f"Projects sorted by {self.sort_by}", timeout=2)
+        self.show(self.summaries, self.app.clock())
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = {"name": "name", "sessions": "sessions", "events": "events", "last": "last"}.get(
+            event.column_key.value or "")
+        if key:
+            event.stop()
+            self.sort_by = key
+            self.show(self.summaries, self.app.clock())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = event.row_key.value or ALL_KEY
+        self.post_message(ProjectChosen(None if key == ALL_KEY else key[2:]))
+
+
+class SessionsTable(WindowTable):
+    BINDINGS = [Binding("s", "cycle_sort", "Sort", show=False)]
+    SORTS = ("last", "started", "events", "failures", "state")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(id="sessions", **kwargs)
+        self.sort_by = "last"
+        self.summaries: list[Any] = []
+
+    def on_mount(self) -> None:
+        for label, key, width in (
+            ("Session", "session", 9), ("Project", "project", 16), ("Model", "model", 17),
+            ("Started", "started", 8), ("Last", "last", 8), ("Events", "events", 7),
+            ("Tools", "tools", 6), ("Fails", "failures", 5), ("State", "state", 10),
+            ("Tool", "tool", 18),
+        ):
+            self.add_column(label, key=key, width=width)
+
+    def show(self, summaries: list[Any], now: int) -> None:
+        self.summaries = summaries
+        states = {s.session_id: session_state(s, now) for s in summaries}
+        order = {"active": 0, "waiting": 1, "idle": 2, "ended": 3}
+        key: Callable[[Any], Any] = {
+            "last": lambda s: -(s.last_ts or 0),
+            "started": lambda s: -(s.first_ts or 0),
+            "events": lambda s: -s.events,
+            "failures": lambda s: -s.failures,
+            "state": lambda s: (order.get(states[s.session_id], 9), -(s.last_ts or 0)),
+        }[self.sort_by]
+        out: list[tuple[str, list[Text]]] = [
+            (ALL_KEY, [Text("★ all", style="bold")] + [Text("")] * 9)
+        ]
+        for s in sorted(summaries, key=key):
+            state = states[s.session_id]
+            out.append(("s:" + s.session_id, [
+                Text(short_id(s.session_id), style="bold"),
+                cell(s.project or "", limit=40),
+                cell(s.model or "", style="dim", limit=40),
+                Text(relative(s.first_ts, now)),
+                Text(relative(s.last_ts, now)),
+                Text(count(s.events), justify="right"),
+                Text(count(s.tool_calls), justify="right"),
+                Text(count(s.failures), justify="right", style="bold red" if s.failures else "dim"),
+                Text(STATE_LABELS.get(state, state), style=STATE_STYLES.get(state, "")),
+                cell(s.last_tool or "", limit=40),
+            ]))
+        self.replace_rows(out)
+
+    def action_cycle_sort(self) -> None:
+        self.sort_by = self.SORTS[(self.SORTS.index(self.sort_by) + 1) % len(self.SORTS)]
+        self.app.notify(f"Sessions sorted by {self.sort_by}", timeout=2)
+        self.show(self.summaries, self.app.clock())
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = event.column_key.value or ""
+        if key in self.SORTS:
+            event.stop()
+            self.sort_by = key
+            self.show(self.summaries, self.app.clock())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = event.row_key.value or ALL_KEY
+        if key == ALL_KEY:
+            self.post_message(SessionChosen(None))
+            return
+        session_id = key[2:]
+        project = next((s.project for s in self.summaries if s.session_id == session_id), None)
+        self.post_message(SessionChosen(session_id, project))
+
+
+def event_cells(event: Any) -> list[Text]:
+    failed = event.event_type in FAILURE_TYPES
+    return [
+        Text(clock_time(event.ts), style="dim"),
+        cell(event.project or "", limit=40),
+        Text(short_id(event.session_id)),
+        event_type_cell(event.event_type),
+        cell(event.tool_name or "", style="bold red" if failed else "bold", limit=40),
+        cell(event.summary, style="red" if failed else ""),
+    ]
+
+
+class EventTable(WindowTable):
+    """The events window. Enter opens an event; reaching either end asks for more rows."""
+
+    EDGE = 5  # rows from the bottom at which the next older page is fetched
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(id="events", **kwargs)
+
+    def on_mount(self) -> None:
+        for label, key, width in (
+            ("Time", "time", 8), ("Project", "project", 16), ("Session", "session", 8),
+            ("Event", "type", 18), ("Tool", "tool", 16), ("Summary", "summary", 200),
+        ):
+            self.add_column(label, key=key, width=width)
+
+    def show(self, events: Sequence[Any], keep: str | None = None) -> None:
+        self.replace_rows([(str(e.id), event_cells(e)) for e in events], keep=keep)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(EventChosen(int(event.row_key.value)))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.row_count and event.cursor_row >= self.row_count - self.EDGE:
+            self.post_message(NeedOlder())
+        elif event.cursor_row == 0:
+            self.post_message(NeedNewer())
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new > old and self.max_scroll_y and new >= self.max_scroll_y - self.EDGE:
+            self.post_message(NeedOlder())
