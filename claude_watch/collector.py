@@ -1,0 +1,166 @@
+"""The collector: store + ingest + HTTP server + spool drain, started and stopped as one.
+
+`claude-watch serve` runs it alone; the TUI runs the very same object inside its own event
+loop. Nothing here knows about screens.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from claude_watch.clock import Clock, now_ms
+from claude_watch.ingest import Ingestor
+from claude_watch.paths import default_spool_dir
+from claude_watch.server import health_report, make_app
+from claude_watch.spool import SpoolDrainer
+from claude_watch.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4820
+
+
+class StartError(RuntimeError):
+    """The collector cannot start; the message is one line for a person."""
+
+
+@dataclass
+class CollectorConfig:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    db_path: Path | None = None
+    token: str | None = None
+    spool_dir: Path | None = None
+    spool_interval_s: float = 2.0
+    serve_http: bool = True
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def loopback_hosts(host: str, port: int) -> frozenset[str]:
+    """The Host headers a loopback collector answers; anything else is DNS rebinding."""
+    names = {host.lower(), "localhost", "127.0.0.1", "[::1]"}
+    if ":" in host and not host.startswith("["):
+        names.add(f"[{host.lower()}]")
+    return frozenset({*names, *(f"{name}:{port}" for name in names)})
+
+
+def check_bind(host: str, token: str | None) -> None:
+    if not is_loopback(host) and not token:
+        raise StartError(
+            f"refusing to listen on {host} without a token: anyone who can reach this machine could read"
+            " your agents' prompts and files. Set --token or CLAUDE_WATCH_TOKEN, or use 127.0.0.1."
+        )
+
+
+class Collector:
+    def __init__(self, config: CollectorConfig, clock: Clock = now_ms) -> None:
+        self.config = config
+        self.clock = clock
+        self.store: Store | None = None
+        self.ingestor: Ingestor | None = None
+        self.drainer: SpoolDrainer | None = None
+        self._runner: web.AppRunner | None = None
+        self.address: str | None = None
+        self.server_error: str | None = None
+
+    @property
+    def db_path(self) -> Path:
+        from claude_watch.paths import default_db_path
+
+        return self.config.db_path or default_db_path()
+
+    async def open_store(self) -> None:
+        if self.store is None:
+            try:
+                self.store = await Store.open(self.db_path, clock=self.clock)
+            except StoreError as error:
+                raise StartError(str(error)) from None
+            self.ingestor = Ingestor(self.store, clock=self.clock)
+
+    async def start(self) -> None:
+        """Open the store, drain the spool, then listen. Raises StartError with a clear message."""
+        check_bind(self.config.host, self.config.token)
+        await self.open_store()
+        assert self.ingestor is not None
+        self.drainer = SpoolDrainer(
+            self.config.spool_dir or default_spool_dir(), self.ingestor, interval_s=self.config.spool_interval_s
+        )
+        if self.config.serve_http:
+            await self._listen()
+        await self.drainer.drain_once()
+        self.drainer.start()
+
+    async def _listen(self) -> None:
+        assert self.ingestor is not None
+        host, port = self.config.host, self.config.port
+        # Filled in once bound: with port 0 the port is not known before.
+        allowed: set[str] | None = set() if is_loopback(host) else None
+        app = make_app(self.ingestor, self.health, token=self.config.token, allowed_hosts=allowed)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as error:
+            await runner.cleanup()
+            self.server_error = _describe_bind_error(error, host, port)
+            raise StartError(self.server_error) from None
+        self._runner = runner
+        bound_port = _bound_port(runner, port)
+        if allowed is not None:
+            allowed.update(loopback_hosts(host, bound_port))
+        shown_host = f"[{host}]" if ":" in host else host
+        self.address = f"http://{shown_host}:{bound_port}"
+
+    async def health(self) -> dict[str, Any]:
+        assert self.store is not None and self.ingestor is not None
+        return health_report(self.ingestor, await self.store.total_events(), self.spool_backlog())
+
+    def spool_backlog(self) -> int:
+        return self.drainer.backlog() if self.drainer is not None else 0
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish, commit what is queued, close."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.drainer is not None:
+            await self.drainer.stop()
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+
+def _bound_port(runner: web.AppRunner, requested: int) -> int:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return requested
+
+
+def _describe_bind_error(error: OSError, host: str, port: int) -> str:
+    import errno
+
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use (another claude-watch?); choose another with --port"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"not allowed to listen on {host}:{port}; use a port above 1023"
+    if error.errno == errno.EADDRNOTAVAIL or isinstance(error, socket.gaierror):
+        return f"cannot listen on {host}: no such address on this machine"
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"

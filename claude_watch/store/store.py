@@ -1,0 +1,315 @@
+"""The event store: one writer with group commit, a separate reader, subscribers after commit.
+
+Requests that arrive while a transaction is in flight queue up and share the next one, so the
+commit cost is paid once per batch, not once per event. `submit` resolves only after the
+commit, which is what lets the HTTP layer promise that an acknowledged event is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiosqlite
+
+from claude_watch.clock import Clock, now_ms
+from claude_watch.event import Event
+from claude_watch.paths import ensure_private_dir
+from claude_watch.store import queries
+from claude_watch.store.models import (
+    IDLE_AFTER_MS,
+    Cursor,
+    EventFilter,
+    EventPage,
+    ProjectSummary,
+    SessionSummary,
+    StoreUnavailable,
+)
+from claude_watch.store.schema import MIGRATIONS, SCHEMA_VERSION
+from claude_watch.store.writer import write_batch
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[list[Event]], None]
+
+MAX_BATCH_EVENTS = 2000
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened at all; the message says why, for a person."""
+
+
+def _create_private_file(path: Path) -> None:
+    """Make the database file 0600 before SQLite does (SQLite copies its mode to -wal/-shm)."""
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+
+
+async def _connect(path: Path, read_only: bool = False) -> aiosqlite.Connection:
+    if read_only:
+        db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    else:
+        db = await aiosqlite.connect(path, isolation_level=None)
+    await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # NORMAL in WAL mode survives a process crash (kill -9); only power loss can drop the tail.
+    await db.execute("PRAGMA synchronous = NORMAL")
+    await db.execute("PRAGMA cache_size = -32000")
+    return db
+
+
+async def _migrate(db: aiosqlite.Connection) -> None:
+    await db.execute("PRAGMA journal_mode = WAL")
+    async with db.execute("PRAGMA user_version") as cursor:
+        (version,) = await cursor.fetchone()
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"the database was made by a newer claude-watch (schema {version} > {SCHEMA_VERSION})")
+    for target in range(version, SCHEMA_VERSION):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[target]):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {target + 1}")
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement knows where each ends)."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        if not current and (not line.strip() or line.strip().startswith("--")):
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
+
+
+class Store:
+    """Open with `await Store.open(path)`; always `await store.close()`."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection, clock: Clock) -> None:
+        self.path = path
+        self.clock = clock
+        self._writer = writer
+        self._reader = reader
+        self._pending: list[tuple[list[Event], asyncio.Future[list[Event]]]] = []
+        self._wakeup = asyncio.Event()
+        self._subscribers: list[Subscriber] = []
+        self._closing = False
+        self._writer_task = asyncio.create_task(self._write_loop(), name="claude-watch-writer")
+        self.write_error: str | None = None
+
+    @classmethod
+    async def open(cls, path: Path | str, clock: Clock = now_ms) -> Store:
+        path = Path(path).expanduser()
+        try:
+            ensure_private_dir(path.parent)
+            _create_private_file(path)
+        except OSError as error:
+            raise StoreError(f"cannot create the database at {path}: {error.strerror or error}") from None
+        writer = reader = None
+        try:
+            writer = await _connect(path)
+            await _migrate(writer)
+            reader = await _connect(path)
+        except (sqlite3.Error, OSError) as error:
+            for db in (writer, reader):
+                if db is not None:
+                    await db.close()
+            raise StoreError(f"cannot open the database at {path}: {error}") from None
+        return cls(path, writer, reader, clock)
+
+    async def close(self) -> None:
+        """Commit what is queued, then close both connections (their threads would keep us alive)."""
+        self._closing = True
+        self._wakeup.set()
+        await self._writer_task
+        await self._writer.close()
+        await self._reader.close()
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def submit(self, events: list[Event]) -> list[Event]:
+        """Queue events for the next group commit; returns them with ids once committed.
+
+        Duplicates (an event_id already stored) are left out of the result. Raises
+        StoreUnavailable when the database cannot take the write.
+        """
+        if self._closing:
+            raise StoreUnavailable("the store is shutting down")
+        future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
+        self._pending.append((events, future))
+        self._wakeup.set()
+        return await future
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch = self._take_batch()
+                await self._commit(batch)
+            if self._closing and not self._pending:
+                return
+
+    def _take_batch(self) -> list[tuple[list[Event], asyncio.Future[list[Event]]]]:
+        batch, count = [], 0
+        while self._pending and (count == 0 or count + len(self._pending[0][0]) <= MAX_BATCH_EVENTS):
+            item = self._pending.pop(0)
+            batch.append(item)
+            count += len(item[0])
+        return batch
+
+    async def _commit(self, batch: list[tuple[list[Event], asyncio.Future[list[Event]]]]) -> None:
+        events = [event for item, _ in batch for event in item]
+        try:
+            result = await write_batch(self._writer, events)
+        except Exception as error:  # every database failure is answered, never raised into the loop
+            reason = _describe_write_error(error)
+            if self.write_error != reason:
+                log.error("cannot write events: %s", reason)
+            self.write_error = reason
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(StoreUnavailable(reason))
+            return
+        self.write_error = None
+        stored = {e.event_id: e for e in result.stored}
+        for requested, future in batch:
+            if not future.done():
+                future.set_result([stored[e.event_id] for e in requested if e.event_id in stored])
+        if result.stored:
+            self._notify(result.stored)
+
+    def _notify(self, stored: list[Event]) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(stored)
+            except Exception:
+                log.exception("a subscriber failed on a batch of %d events", len(stored))
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call `callback(events)` in the event loop after each commit; returns an unsubscribe."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def _fetchall(self, sql: str, params: list | tuple = ()) -> list:
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def list_events(
+        self, flt: EventFilter = EventFilter(), limit: int = 100, before: Cursor | None = None, with_payload: bool = False
+    ) -> EventPage:
+        sql, params = queries.page_query(flt, limit, before, with_payload)
+        events = [queries.event_from_row(row) for row in await self._fetchall(sql, params)]
+        next_cursor = Cursor.of(events[-1]) if len(events) == limit else None
+        return EventPage(events, next_cursor)
+
+    async def list_events_newer(self, flt: EventFilter, after: Cursor, limit: int = 500) -> list[Event]:
+        sql, params = queries.newer_query(flt, after, limit)
+        return [queries.event_from_row(row) for row in await self._fetchall(sql, params)]
+
+    async def get_event(self, row_id: int) -> Event | None:
+        rows = await self._fetchall(f"SELECT {queries.EVENT_COLUMNS} FROM events WHERE id = ?", (row_id,))
+        return queries.event_from_row(rows[0]) if rows else None
+
+    async def paired_event(self, event: Event) -> Event | None:
+        """The other half of a tool call: PreToolUse <-> PostToolUse / PostToolUseFailure."""
+        if not event.tool_use_id:
+            return None
+        if event.event_type == "PreToolUse":
+            wanted = ("PostToolUse", "PostToolUseFailure")
+        elif event.event_type in ("PostToolUse", "PostToolUseFailure", "PermissionDenied"):
+            wanted = ("PreToolUse",)
+        else:
+            return None
+        rows = await self._fetchall(
+            f"SELECT {queries.EVENT_COLUMNS} FROM events WHERE tool_use_id = ? AND session_id = ?"
+            f" AND event_type IN ({', '.join('?' * len(wanted))}) ORDER BY ts, id LIMIT 1",
+            (event.tool_use_id, event.session_id, *wanted),
+        )
+        return queries.event_from_row(rows[0]) if rows else None
+
+    async def list_projects(self, idle_after_ms: int = IDLE_AFTER_MS) -> list[ProjectSummary]:
+        active_since = self.clock() - idle_after_ms
+        rows = await self._fetchall(
+            """
+            SELECT p.name, p.sessions, coalesce(a.active, 0), p.events, p.tool_calls, p.failures,
+                   p.first_ts, p.last_ts
+            FROM projects p
+            LEFT JOIN (SELECT project, count(*) AS active FROM sessions
+                       WHERE last_ts >= ? AND state != 'ended' GROUP BY project) a
+                   ON a.project = p.name
+            ORDER BY p.last_ts DESC
+            """,
+            (active_since,),
+        )
+        return [ProjectSummary(*row) for row in rows]
+
+    async def list_sessions(self, project: str | None = None, limit: int = 500) -> list[SessionSummary]:
+        columns = (
+            "session_id, project, cwd, model, first_ts, last_ts, events, tool_calls, failures,"
+            " last_event_type, last_tool, last_summary, state"
+        )
+        if project is None:
+            sql, params = f"SELECT {columns} FROM sessions ORDER BY last_ts DESC LIMIT ?", (limit,)
+        else:
+            sql = f"SELECT {columns} FROM sessions WHERE project = ? ORDER BY last_ts DESC LIMIT ?"
+            params = (project, limit)
+        return [SessionSummary(*row) for row in await self._fetchall(sql, params)]
+
+    async def total_events(self) -> int:
+        rows = await self._fetchall("SELECT coalesce(sum(events), 0) FROM projects")
+        return rows[0][0]
+
+    async def list_event_json(self, flt: EventFilter, limit: int, before: Cursor | None) -> list[tuple[int, int, str]]:
+        """A newest-first page as (ts, id, exported JSON text) rows."""
+        sql, params = queries.export_page_query(flt, limit, before)
+        return [tuple(row) for row in await self._fetchall(sql, params)]
+
+    async def iter_event_json(self, flt: EventFilter = EventFilter(), batch_size: int = 5000) -> AsyncIterator[list[str]]:
+        """Every matching event as exported JSON text, oldest first, a batch at a time.
+
+        Export reads through its own connection, so a long export never holds up the views.
+        """
+        sql, params = queries.export_query(flt)
+        db = await _connect(self.path)
+        try:
+            async with db.execute(sql, params) as cursor:
+                while rows := await cursor.fetchmany(batch_size):
+                    yield [row[0] for row in rows]
+        finally:
+            await db.close()
+
+
+def _describe_write_error(error: Exception) -> str:
+    text = str(error)
+    if isinstance(error, sqlite3.OperationalError):
+        lowered = text.lower()
+        if "locked" in lowered or "busy" in lowered:
+            return f"the database is locked by another process ({text})"
+        if "full" in lowered:
+            return "the disk is full"
+        if "readonly" in lowered or "read-only" in lowered:
+            return "the database is read-only"
+    if isinstance(error, sqlite3.DatabaseError) and "malformed" in text.lower():
+        return f"the database file is corrupt ({text})"
+    return f"{type(error).__name__}: {text}"

@@ -1,0 +1,243 @@
+"""The one writer: a batch of events becomes one transaction, summaries included.
+
+Everything here runs inside `BEGIN IMMEDIATE`, so the write lock is held from the duplicate
+check to the commit: ids are assigned without gaps or races, even when a second claude-watch
+process writes to the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import aiosqlite
+
+from claude_watch.event import Event, project_from_path
+
+UNKNOWN_PROJECT = "unknown"
+_WAITING_NOTIFICATIONS = frozenset({"permission_prompt", "idle_prompt", "agent_needs_input", "elicitation_dialog"})
+_FAILURE_TYPES = frozenset({"PostToolUseFailure", "StopFailure"})
+_CHUNK = 500  # bound on SQL variables per statement
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _state_after(event: Event, previous: str) -> str:
+    """A session's state once `event` is its latest: waiting until activity follows a prompt."""
+    kind = event.event_type
+    if kind == "SessionEnd":
+        return "ended"
+    if kind == "SessionStart":
+        return "active"
+    if previous == "ended":
+        return "ended"  # stragglers after SessionEnd (a late Stop) do not reopen it
+    if kind == "Notification":
+        return "waiting" if _notification_type(event) in _WAITING_NOTIFICATIONS else previous
+    return "active"
+
+
+def _notification_type(event: Event) -> str:
+    # Cheap look without parsing the payload: the field name and value are plain ASCII.
+    for kind in _WAITING_NOTIFICATIONS:
+        if f'"{kind}"' in event.payload:
+            return kind
+    return ""
+
+
+def _model_of(event: Event) -> str | None:
+    if event.event_type != "SessionStart" or '"model"' not in event.payload:
+        return None
+    try:
+        model = event.payload_object().get("model")
+    except (ValueError, AttributeError):
+        return None
+    return model if isinstance(model, str) and model else None
+
+
+@dataclass
+class _SessionChange:
+    """What one batch does to one session row."""
+
+    project: str
+    cwd: str | None
+    first_ts: int
+    last_ts: int
+    state: str
+    is_new: bool
+    model: str | None = None
+    events: int = 0
+    tool_calls: int = 0
+    failures: int = 0
+    last_event_type: str | None = None
+    last_tool: str | None = None
+    last_summary: str | None = None
+    newest_tool_ts: int = -1
+
+    def add(self, event: Event) -> None:
+        self.events += 1
+        if event.event_type == "PreToolUse":
+            self.tool_calls += 1
+            if event.ts >= self.newest_tool_ts:
+                self.newest_tool_ts = event.ts
+                self.last_tool = event.tool_name
+        if event.event_type in _FAILURE_TYPES:
+            self.failures += 1
+        self.model = _model_of(event) or self.model
+        self.first_ts = min(self.first_ts, event.ts)
+        if event.ts >= self.last_ts:
+            self.last_ts = event.ts
+            self.last_event_type = event.event_type
+            self.last_summary = event.summary
+            self.state = _state_after(event, self.state)
+
+
+@dataclass
+class _ProjectChange:
+    first_ts: int
+    last_ts: int
+    sessions: int = 0
+    events: int = 0
+    tool_calls: int = 0
+    failures: int = 0
+
+
+@dataclass
+class WriteResult:
+    stored: list[Event] = field(default_factory=list)
+    duplicates: list[Event] = field(default_factory=list)
+
+
+async def _existing_event_ids(db: aiosqlite.Connection, event_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(event_ids):
+        sql = f"SELECT event_id FROM events WHERE event_id IN ({', '.join('?' * len(chunk))})"
+        async with db.execute(sql, chunk) as cursor:
+            found.update(row[0] for row in await cursor.fetchall())
+    return found
+
+
+async def _known_sessions(db: aiosqlite.Connection, session_ids: list[str]) -> dict[str, tuple[str, int, str]]:
+    known: dict[str, tuple[str, int, str]] = {}
+    for chunk in _chunks(session_ids):
+        sql = f"SELECT session_id, project, last_ts, state FROM sessions WHERE session_id IN ({', '.join('?' * len(chunk))})"
+        async with db.execute(sql, chunk) as cursor:
+            for session_id, project, last_ts, state in await cursor.fetchall():
+                known[session_id] = (project, last_ts, state)
+    return known
+
+
+async def write_batch(db: aiosqlite.Connection, events: list[Event]) -> WriteResult:
+    """Store `events` (already normalised) in one transaction; the caller commits."""
+    result = WriteResult()
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        existing = await _existing_event_ids(db, list({e.event_id for e in events}))
+        fresh: list[Event] = []
+        seen: set[str] = set(existing)
+        for event in events:
+            if event.event_id in seen:
+                result.duplicates.append(event)
+            else:
+                seen.add(event.event_id)
+                fresh.append(event)
+        if fresh:
+            result.stored = await _insert(db, fresh)
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise
+    return result
+
+
+async def _insert(db: aiosqlite.Connection, events: list[Event]) -> list[Event]:
+    known = await _known_sessions(db, list({e.session_id for e in events}))
+    sessions: dict[str, _SessionChange] = {}
+    stored: list[Event] = []
+    async with db.execute("SELECT coalesce(max(id), 0) FROM events") as cursor:
+        (last_id,) = await cursor.fetchone()
+    for offset, event in enumerate(events, start=1):
+        change = sessions.get(event.session_id)
+        if change is None:
+            if event.session_id in known:
+                project, last_ts, state = known[event.session_id]
+                change = _SessionChange(project, event.cwd, event.ts, last_ts, state, is_new=False)
+            else:
+                project = event.project or project_from_path(event.cwd) or UNKNOWN_PROJECT
+                change = _SessionChange(project, event.cwd, event.ts, event.ts, "active", is_new=True)
+            sessions[event.session_id] = change
+        # An explicit project on the request wins for this event; otherwise the session's.
+        stored_event = event.with_id(last_id + offset)
+        stored_event.project = event.project or change.project
+        change.add(stored_event)
+        stored.append(stored_event)
+
+    await db.executemany(
+        "INSERT INTO events (id, event_id, ts, received_at, session_id, event_type, tool_name,"
+        " tool_use_id, agent_id, cwd, project, summary, payload)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (e.id, e.event_id, e.ts, e.received_at, e.session_id, e.event_type, e.tool_name,
+             e.tool_use_id, e.agent_id, e.cwd, e.project, e.summary, e.payload)
+            for e in stored
+        ],
+    )
+    await _update_sessions(db, sessions)
+    await _update_projects(db, stored, sessions)
+    return stored
+
+
+async def _update_sessions(db: aiosqlite.Connection, sessions: dict[str, _SessionChange]) -> None:
+    await db.executemany(
+        """
+        INSERT INTO sessions (session_id, project, cwd, model, first_ts, last_ts, events,
+            tool_calls, failures, last_event_type, last_tool, last_summary, state)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (session_id) DO UPDATE SET
+            model = coalesce(excluded.model, model),
+            first_ts = min(first_ts, excluded.first_ts),
+            events = events + excluded.events,
+            tool_calls = tool_calls + excluded.tool_calls,
+            failures = failures + excluded.failures,
+            last_tool = coalesce(excluded.last_tool, last_tool),
+            last_event_type = coalesce(excluded.last_event_type, last_event_type),
+            last_summary = coalesce(excluded.last_summary, last_summary),
+            last_ts = max(last_ts, excluded.last_ts),
+            state = excluded.state
+        """,
+        [
+            (session_id, c.project, c.cwd, c.model, c.first_ts, c.last_ts, c.events, c.tool_calls,
+             c.failures, c.last_event_type, c.last_tool, c.last_summary, c.state)
+            for session_id, c in sessions.items()
+        ],
+    )
+
+
+async def _update_projects(db: aiosqlite.Connection, stored: list[Event], sessions: dict[str, _SessionChange]) -> None:
+    projects: dict[str, _ProjectChange] = {}
+    for event in stored:
+        change = projects.setdefault(event.project, _ProjectChange(event.ts, event.ts))
+        change.events += 1
+        change.tool_calls += event.event_type == "PreToolUse"
+        change.failures += event.event_type in _FAILURE_TYPES
+        change.first_ts = min(change.first_ts, event.ts)
+        change.last_ts = max(change.last_ts, event.ts)
+    for session in sessions.values():
+        if session.is_new:
+            projects.setdefault(session.project, _ProjectChange(session.first_ts, session.last_ts)).sessions += 1
+    await db.executemany(
+        """
+        INSERT INTO projects (name, sessions, events, tool_calls, failures, first_ts, last_ts)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET
+            sessions = sessions + excluded.sessions,
+            events = events + excluded.events,
+            tool_calls = tool_calls + excluded.tool_calls,
+            failures = failures + excluded.failures,
+            first_ts = min(first_ts, excluded.first_ts),
+            last_ts = max(last_ts, excluded.last_ts)
+        """,
+        [(name, c.sessions, c.events, c.tool_calls, c.failures, c.first_ts, c.last_ts) for name, c in projects.items()],
+    )
