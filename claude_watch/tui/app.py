@@ -285,9 +285,12 @@ class ClaudeWatchApp(App[int]):
             added = await self.window.load_newer(limit=FOLLOW_ROWS)
             if generation != self._generation or not added:
                 return
+            at_top = table.cursor_row == 0
             if table.cursor_row < FOLLOW_ROWS // 2:
                 self.window.trim_bottom(FOLLOW_ROWS)
-            table.show(self.window.rows)
+            # Following at the top: stay on the newest row; elsewhere: stay on the same event.
+            keep = str(self.window.rows[0].id) if at_top and self.window.rows else None
+            table.show(self.window.rows, keep=keep)
             self.timings["live_repaint"] = time.perf_counter() - started
         finally:
             self._events_busy = False

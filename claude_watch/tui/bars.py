@@ -54,7 +54,7 @@ class Status:
 
 class StatusLine(Horizontal):
     DEFAULT_CSS = """
-    StatusLine { height: 1; dock: bottom; background: $panel; }
+    StatusLine { height: 1; background: $panel; }
     StatusLine #status-text { width: 1fr; height: 1; padding: 0 1; }
     StatusLine #status-spark { width: 40; height: 1; margin: 0 1; }
     """
@@ -97,7 +97,7 @@ class QuerySuggester(Suggester):
 
 class FilterBar(Input):
     DEFAULT_CSS = """
-    FilterBar { dock: top; display: none; }
+    FilterBar { dock: top; display: none; height: 1; border: none; padding: 0 1; background: $boost; }
     FilterBar.-shown { display: block; }
     """
 

@@ -46,7 +46,7 @@ def render_payload(payload: str, limit: int = VIEW_LIMIT) -> Text:
         pretty = pretty[:cut]
     pretty = safe_str(pretty)
     if is_json:
-        text = Syntax(pretty, "json", theme="monokai", word_wrap=True).highlight(pretty)
+        text = Syntax(pretty, "json", theme="ansi_dark", word_wrap=True, background_color="default").highlight(pretty)
         text.rstrip()
     else:
         text = Text(pretty)
@@ -89,7 +89,7 @@ def pair_line(event: Any, partner: Any | None) -> Text:
     pre, post = (event, partner) if event.event_type == "PreToolUse" else (partner, event)
     out = Text("↔ ", style="bold")
     out.append_text(safe(partner.event_type, style=event_style(partner.event_type) or "bold"))
-    out.append(f" #{partner.id} at {absolute_time(partner.ts)}")
+    out.append(f"  #{partner.id} at {absolute_time(partner.ts)}")
     out.append("   duration ", style="bold")
     out.append(duration(abs(post.ts - pre.ts)), style="bold green")
     out.append("   (p opens it)", style="dim")

@@ -20,8 +20,8 @@ _WHITESPACE_RUN = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 EVENT_STYLES: dict[str, str] = {
-    "SessionStart": "bold magenta",
-    "SessionEnd": "magenta",
+    "SessionStart": "bold #c792ea",
+    "SessionEnd": "#c792ea",
     "UserPromptSubmit": "bold cyan",
     "UserPromptExpansion": "cyan",
     "PreToolUse": "dodger_blue1",

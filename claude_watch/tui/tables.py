@@ -13,7 +13,7 @@ from typing import Any
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from claude_watch.tui.messages import EventChosen, NeedNewer, NeedOlder, ProjectChosen, SessionChosen
 from claude_watch.tui.safe import (
@@ -37,6 +37,12 @@ def session_state(summary: Any, now: int, idle_after_ms: int = 5 * 60_000) -> st
     if callable(state_at):
         return state_at(now)
     return summary.state(now, idle_after_ms)
+
+
+def short_model(model: str | None) -> str:
+    """`claude-sonnet-4-5` -> `sonnet-4-5`: the family is what tells sessions apart."""
+    model = model or ""
+    return model[7:] if model.startswith("claude-") else model
 
 
 class WindowTable(DataTable):
@@ -88,8 +94,8 @@ class ProjectsTable(WindowTable):
 
     def on_mount(self) -> None:
         for label, key, width in (
-            ("Project", "name", 22), ("Sess", "sessions", 5), ("Active", "active", 6),
-            ("Events", "events", 9), ("Last", "last", 8),
+            ("Project", "name", 16), ("Sess", "sessions", 4), ("Active", "active", 6),
+            ("Events", "events", 7), ("Last", "last", 7),
         ):
             self.add_column(label, key=key, width=width)
 
@@ -156,10 +162,10 @@ class SessionsTable(WindowTable):
 
     def on_mount(self) -> None:
         for label, key, width in (
-            ("Session", "session", 9), ("Project", "project", 16), ("Model", "model", 17),
-            ("Started", "started", 8), ("Last", "last", 8), ("Events", "events", 7),
-            ("Tools", "tools", 6), ("Fails", "failures", 5), ("State", "state", 10),
-            ("Tool", "tool", 18),
+            ("Session", "session", 8), ("Project", "project", 12), ("Model", "model", 11),
+            ("Started", "started", 7), ("Last", "last", 7), ("Events", "events", 6),
+            ("Tools", "tools", 5), ("Fails", "failures", 5), ("State", "state", 9),
+            ("Tool", "tool", 14),
         ):
             self.add_column(label, key=key, width=width)
 
@@ -182,7 +188,7 @@ class SessionsTable(WindowTable):
             out.append(("s:" + s.session_id, [
                 Text(short_id(s.session_id), style="bold"),
                 cell(s.project or "", limit=40),
-                cell(s.model or "", style="dim", limit=40),
+                cell(short_model(s.model), style="dim", limit=40),
                 Text(relative(s.first_ts, now)),
                 Text(relative(s.last_ts, now)),
                 Text(count(s.events), justify="right"),
@@ -239,9 +245,25 @@ class EventTable(WindowTable):
     def on_mount(self) -> None:
         for label, key, width in (
             ("Time", "time", 8), ("Project", "project", 16), ("Session", "session", 8),
-            ("Event", "type", 18), ("Tool", "tool", 16), ("Summary", "summary", 200),
+            ("Event", "type", 18), ("Tool", "tool", 16), ("Summary", "summary", 60),
         ):
             self.add_column(label, key=key, width=width)
+        self._fit_summary()
+
+    def on_resize(self) -> None:
+        self._fit_summary()
+
+    def _fit_summary(self) -> None:
+        """Give the summary column whatever width the others leave (no sideways scrolling)."""
+        summary = self.columns.get(ColumnKey("summary"))
+        if summary is None or not self.size.width:
+            return
+        others = sum(c.width + 2 * self.cell_padding for k, c in self.columns.items() if k != summary.key)
+        width = max(20, self.size.width - others - 2 * self.cell_padding - 2)
+        if summary.width != width:
+            summary.width = width
+            self._require_update_dimensions = True
+            self.refresh()
 
     def show(self, events: Sequence[Any], keep: str | None = None) -> None:
         self.replace_rows([(str(e.id), event_cells(e)) for e in events], keep=keep)
