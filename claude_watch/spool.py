@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 EVENT_SUFFIX = ".event"
 TMP_PREFIX = ".tmp-"
 LOCK_NAME = ".drain.lock"
+#: Written by the hook after a failed POST: for 5 s the next hooks spool without trying. A
+#: running collector removes it on every pass, so hooks go back to POSTing within one interval.
+DOWN_MARKER = ".collector-down"
 REJECTED_DIR = "rejected"
 
 #: A `.tmp-*` file this old was left by a hook that died between writing and renaming (the
@@ -134,6 +137,11 @@ def _recover_stale_tmp(spool_dir: Path, now: float) -> None:
             os.replace(e.path, spool_dir / target)
         except OSError:
             continue
+
+
+def _remove_down_marker(spool_dir: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(spool_dir / DOWN_MARKER)
 
 
 def _read_chunk(spool_dir: Path, names: list[str]) -> list[tuple[str, bytes | None]]:
@@ -275,6 +283,7 @@ class SpoolDrainer:
         spool_dir = self.spool_dir
         if not await asyncio.to_thread(spool_dir.is_dir):
             return DrainResult()
+        await asyncio.to_thread(_remove_down_marker, spool_dir)
         await asyncio.to_thread(_recover_stale_tmp, spool_dir, time.time())
         names = await asyncio.to_thread(_list_events, spool_dir)
         if not names:

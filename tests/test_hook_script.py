@@ -387,3 +387,35 @@ async def test_odd_environment_values_never_break_the_hook(
     [event] = await stored(collector.store)
     assert event.project is None or "Injected" not in event.project
     assert spooled(spool) == []
+
+
+async def test_circuit_breaker_spools_directly_then_recovers(
+    tmp_path: Path, home: Path, spool: Path
+) -> None:
+    """After a failed POST, hooks of the next seconds spool without trying; a running
+    collector's drainer clears the marker, and hooks POST again."""
+    env = hook_env(home, spool, f"http://127.0.0.1:{free_port()}")
+    (await run_hook(LINES[0], env)).assert_silent_success()
+    marker = spool / ".collector-down"
+    assert marker.is_file() and marker.read_text().strip().isdigit()
+    c = await start_collector(tmp_path, spool)  # drain at start clears the marker
+    try:
+        assert not marker.exists()
+        assert await c.store.total_events() == 1
+        env["CLAUDE_WATCH_URL"] = c.address
+        # a fresh marker (as if another hook just failed): this hook spools without trying
+        marker.write_text(f"{now_ms()}\n")
+        (await run_hook(LINES[1], env)).assert_silent_success()
+        await wait_for_total(c.store, 2)  # via the spool, drained by the running collector
+        assert not marker.exists()
+        # an old marker is ignored
+        marker.write_text(f"{now_ms() - 60_000}\n")
+        await c.drainer.stop()  # keep the marker in place for this check
+        (await run_hook(LINES[2], env)).assert_silent_success()
+        assert await c.store.total_events() == 3 and spooled(spool) == []
+        # garbage in the marker is ignored too
+        marker.write_text("garbage")
+        (await run_hook(LINES[3], env)).assert_silent_success()
+        assert await c.store.total_events() == 4 and spooled(spool) == []
+    finally:
+        await c.stop()
