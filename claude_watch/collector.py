@@ -57,7 +57,8 @@ def loopback_hosts(host: str, port: int) -> frozenset[str]:
     names = {host.lower(), "localhost", "127.0.0.1", "[::1]"}
     if ":" in host and not host.startswith("["):
         names.add(f"[{host.lower()}]")
-    return frozenset({*names, *(f"{name}:{port}" for name in names)})
+    with_port = {f"{name}:{port}" for name in names}
+    return frozenset(with_port | names if port == 80 else with_port)
 
 
 def check_bind(host: str, token: str | None) -> None:

@@ -185,10 +185,9 @@ class Store:
                     future.set_exception(StoreUnavailable(reason))
             return
         self.write_error = None
-        stored = {e.event_id: e for e in result.stored}
         for requested, future in batch:
             if not future.done():
-                future.set_result([stored[e.event_id] for e in requested if e.event_id in stored])
+                future.set_result(result.stored_for(requested))
         if result.stored:
             self._notify(result.stored)
 

@@ -109,6 +109,13 @@ class WriteResult:
     stored: list[Event] = field(default_factory=list)
     duplicates: list[Event] = field(default_factory=list)
 
+    def stored_for(self, submitted: list[Event]) -> list[Event]:
+        """The stored copies of `submitted` (matched by identity: two requests may share an id)."""
+        by_source = {id(source): stored for source, stored in zip(self._sources, self.stored)}
+        return [by_source[id(e)] for e in submitted if id(e) in by_source]
+
+    _sources: list[Event] = field(default_factory=list)
+
 
 async def _existing_event_ids(db: aiosqlite.Connection, event_ids: list[str]) -> set[str]:
     found: set[str] = set()
@@ -145,6 +152,7 @@ async def write_batch(db: aiosqlite.Connection, events: list[Event]) -> WriteRes
                 fresh.append(event)
         if fresh:
             result.stored = await _insert(db, fresh)
+            result._sources = fresh
         await db.commit()
     except BaseException:
         await db.rollback()
