@@ -101,7 +101,7 @@ def parse_spool_file(data: bytes, name: str = "") -> tuple[CIMultiDict[str], byt
     if "X-Claude-Watch-Time" not in headers:
         # Older or hand-made files: the name still carries the capture time.
         m = _TIME_PREFIX.match(name.encode())
-        if m:
+        if m and int(m.group(1)):  # all zeros: the hook had no clock; use the time of receipt
             headers["X-Claude-Watch-Time"] = m.group(1).decode()
     return headers, body
 

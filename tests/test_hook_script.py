@@ -419,3 +419,22 @@ async def test_circuit_breaker_spools_directly_then_recovers(
         assert await c.store.total_events() == 4 and spooled(spool) == []
     finally:
         await c.stop()
+
+
+async def test_no_date_on_path_still_silent_and_no_fake_time(
+    collector: Collector, home: Path, spool: Path, tmp_path: Path
+) -> None:
+    bin_dir = tmp_path / "bin-without-date"
+    bin_dir.mkdir()
+    for tool in ("sh", "cat", "curl", "mv", "mkdir", "rm"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    before = now_ms()
+    env = hook_env(home, spool, collector.address, PATH=str(bin_dir))
+    (await run_hook(LINES[0], env, shell=str(bin_dir / "sh"))).assert_silent_success()
+    [event] = await stored(collector.store)
+    assert event.ts >= before  # receipt time, never 1970
+    # and through the spool
+    env["CLAUDE_WATCH_URL"] = f"http://127.0.0.1:{free_port()}"
+    (await run_hook(LINES[1], env, shell=str(bin_dir / "sh"))).assert_silent_success()
+    await wait_for_total(collector.store, 2)
+    assert all(e.ts >= before for e in await stored(collector.store))
