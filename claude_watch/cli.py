@@ -59,6 +59,21 @@ def _add_collector_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--token", default=None, help="bearer token every request must carry (default $CLAUDE_WATCH_TOKEN); required off loopback"
     )
+    parser.add_argument(
+        "--retain", type=_duration, default=None, metavar="AGE",
+        help="delete events older than AGE (e.g. 30d) at start and hourly; default: keep everything",
+    )
+
+
+def _duration(text: str) -> int:
+    """An age such as 30d, 12h or 90m, in milliseconds."""
+    try:
+        ago = parse_time(text, 0)
+    except BadTime:
+        ago = 1
+    if ago >= 0 or not text.strip()[-1:].isalpha():
+        raise argparse.ArgumentTypeError(f"not an age: {text!r} (use e.g. 30d, 12h, 90m)")
+    return -ago
 
 
 def _add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
     export.set_defaults(func=run_export)
 
+    prune = commands.add_parser(
+        "prune",
+        help="delete old events (only when you ask)",
+        description="Delete events older than an age; nothing is ever deleted otherwise.",
+    )
+    _add_db_option(prune)
+    prune.add_argument("--older-than", type=_duration, required=True, metavar="AGE", help="e.g. 30d, 12h")
+    prune.add_argument("--vacuum", action="store_true", help="give the freed space back to the file system")
+    prune.set_defaults(func=run_prune)
+
     from claude_watch import hooks_install
 
     hooks_install.add_parser(commands)
@@ -110,6 +135,7 @@ def _config(args: argparse.Namespace) -> CollectorConfig:
         port=args.port if args.port is not None else _default_port(),
         db_path=args.db or default_db_path(),
         token=args.token or os.environ.get("CLAUDE_WATCH_TOKEN") or None,
+        retain_ms=args.retain,
     )
 
 
@@ -196,6 +222,33 @@ async def _export(db_path: Path, flt: EventFilter, output: str | None, fmt: str)
         await store.close()
     if output and output != "-":
         print(f"exported {count} events to {output}", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- prune ----------------------------------------------------------------------------------------
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    db_path = (args.db or default_db_path()).expanduser()
+    if not db_path.exists():
+        raise UserError(f"no database at {db_path} (pass --db)")
+    return asyncio.run(_prune(db_path, args.older_than, args.vacuum))
+
+
+async def _prune(db_path: Path, older_than_ms: int, vacuum: bool) -> int:
+    from claude_watch.clock import now_ms
+
+    try:
+        store = await Store.open(db_path)
+    except StoreError as error:
+        raise UserError(str(error)) from None
+    try:
+        deleted = await store.prune(now_ms() - older_than_ms, vacuum=vacuum)
+    except Exception as error:
+        raise UserError(f"cannot prune {db_path}: {error}") from None
+    finally:
+        await store.close()
+    print(f"deleted {deleted} events from {db_path}" + (" and vacuumed" if vacuum else ""), file=sys.stderr)
     return EXIT_OK
 
 

@@ -6,6 +6,8 @@ loop. Nothing here knows about screens.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import logging
 import socket
@@ -41,6 +43,12 @@ class CollectorConfig:
     spool_dir: Path | None = None
     spool_interval_s: float = 2.0
     serve_http: bool = True
+    # Delete events older than this (ms) at start and every hour; None keeps everything.
+    retain_ms: int | None = None
+    busy_timeout_ms: int = 5000
+
+
+RETENTION_INTERVAL_S = 3600.0
 
 
 def is_loopback(host: str) -> bool:
@@ -77,6 +85,7 @@ class Collector:
         self.ingestor: Ingestor | None = None
         self.drainer: SpoolDrainer | None = None
         self._runner: web.AppRunner | None = None
+        self._retention_task: asyncio.Task | None = None
         self.address: str | None = None
         self.server_error: str | None = None
 
@@ -89,7 +98,7 @@ class Collector:
     async def open_store(self) -> None:
         if self.store is None:
             try:
-                self.store = await Store.open(self.db_path, clock=self.clock)
+                self.store = await Store.open(self.db_path, clock=self.clock, busy_timeout_ms=self.config.busy_timeout_ms)
             except StoreError as error:
                 raise StartError(str(error)) from None
             self.ingestor = Ingestor(self.store, clock=self.clock)
@@ -106,6 +115,24 @@ class Collector:
             await self._listen()
         await self.drainer.drain_once()
         self.drainer.start()
+        if self.config.retain_ms is not None:
+            await self._prune_once(self.config.retain_ms)
+            self._retention_task = asyncio.create_task(self._retain_forever(self.config.retain_ms), name="claude-watch-retention")
+
+    async def _prune_once(self, retain_ms: int) -> None:
+        assert self.store is not None
+        try:
+            deleted = await self.store.prune(self.clock() - retain_ms)
+        except Exception as error:  # a failed prune must never stop the collector
+            log.error("retention: cannot delete old events: %s", error)
+            return
+        if deleted:
+            log.info("retention: deleted %d events older than %s", deleted, _age(retain_ms))
+
+    async def _retain_forever(self, retain_ms: int) -> None:
+        while True:
+            await asyncio.sleep(RETENTION_INTERVAL_S)
+            await self._prune_once(retain_ms)
 
     async def _listen(self) -> None:
         assert self.ingestor is not None
@@ -138,6 +165,11 @@ class Collector:
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish, commit what is queued, close."""
+        if self._retention_task is not None:
+            self._retention_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention_task
+            self._retention_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -146,6 +178,11 @@ class Collector:
         if self.store is not None:
             await self.store.close()
             self.store = None
+
+
+def _age(ms: int) -> str:
+    days, rest = divmod(ms, 86_400_000)
+    return f"{days}d" if days and not rest else f"{ms // 60_000}m"
 
 
 def _bound_port(runner: web.AppRunner, requested: int) -> int:

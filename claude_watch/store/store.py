@@ -29,6 +29,7 @@ from claude_watch.store.models import (
     SessionSummary,
     StoreUnavailable,
 )
+from claude_watch.store.retention import delete_chunk, recount_summaries
 from claude_watch.store.schema import MIGRATIONS, SCHEMA_VERSION
 from claude_watch.store.writer import write_batch
 
@@ -51,12 +52,9 @@ def _create_private_file(path: Path) -> None:
         os.close(fd)
 
 
-async def _connect(path: Path, read_only: bool = False) -> aiosqlite.Connection:
-    if read_only:
-        db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-    else:
-        db = await aiosqlite.connect(path, isolation_level=None)
-    await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+async def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> aiosqlite.Connection:
+    db = await aiosqlite.connect(path, isolation_level=None)
+    await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     # NORMAL in WAL mode survives a process crash (kill -9); only power loss can drop the tail.
     await db.execute("PRAGMA synchronous = NORMAL")
     await db.execute("PRAGMA cache_size = -32000")
@@ -107,11 +105,13 @@ class Store:
         self._wakeup = asyncio.Event()
         self._subscribers: list[Subscriber] = []
         self._closing = False
+        # Held for each transaction on the writer connection: commits and prune chunks take turns.
+        self._write_lock = asyncio.Lock()
         self._writer_task = asyncio.create_task(self._write_loop(), name="claude-watch-writer")
         self.write_error: str | None = None
 
     @classmethod
-    async def open(cls, path: Path | str, clock: Clock = now_ms) -> Store:
+    async def open(cls, path: Path | str, clock: Clock = now_ms, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Store:
         path = Path(path).expanduser()
         try:
             ensure_private_dir(path.parent)
@@ -120,9 +120,9 @@ class Store:
             raise StoreError(f"cannot create the database at {path}: {error.strerror or error}") from None
         writer = reader = None
         try:
-            writer = await _connect(path)
+            writer = await _connect(path, busy_timeout_ms)
             await _migrate(writer)
-            reader = await _connect(path)
+            reader = await _connect(path, busy_timeout_ms)
         except (sqlite3.Error, OSError) as error:
             for db in (writer, reader):
                 if db is not None:
@@ -174,7 +174,8 @@ class Store:
     async def _commit(self, batch: list[tuple[list[Event], asyncio.Future[list[Event]]]]) -> None:
         events = [event for item, _ in batch for event in item]
         try:
-            result = await write_batch(self._writer, events)
+            async with self._write_lock:
+                result = await write_batch(self._writer, events)
         except Exception as error:  # every database failure is answered, never raised into the loop
             reason = _describe_write_error(error)
             if self.write_error != reason:
@@ -207,6 +208,29 @@ class Store:
                 self._subscribers.remove(callback)
 
         return unsubscribe
+
+    async def prune(self, cutoff: int, vacuum: bool = False) -> int:
+        """Delete events older than `cutoff` (epoch ms) and fix the summaries; returns how many."""
+        deleted = 0
+        while True:
+            async with self._write_lock:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    count = await delete_chunk(self._writer, cutoff)
+                    if count == 0:
+                        await recount_summaries(self._writer, cutoff)
+                    await self._writer.commit()
+                except BaseException:
+                    await self._writer.rollback()
+                    raise
+            deleted += count
+            if count == 0:
+                break
+        if vacuum:
+            async with self._write_lock:
+                await self._writer.execute("INSERT INTO events_search (events_search) VALUES ('optimize')")
+                await self._writer.execute("VACUUM")
+        return deleted
 
     # -- reading ------------------------------------------------------------------------------
 
