@@ -82,20 +82,26 @@ hyperfine --warmup 20 --runs "$runs" --export-json "$out/hook-down.json" \
     --command-name "hook, collector down (spooling)" \
     "CLAUDE_WATCH_URL=http://127.0.0.1:$down_port CLAUDE_WATCH_SPOOL=$work/spool-down /bin/sh $hook < $work/event.json"
 
-# For scale: curl alone (connection refused, so pure process start-up), the floor of any
+# For scale: the same POST by curl alone (no script), i.e. curl start-up + the collector's reply
+# (it answers after the event is committed) ...
+hyperfine -N --warmup 20 --runs "$runs" --export-json "$out/curl-post.json" \
+    --command-name "curl POST alone, collector up" \
+    "curl -q -s -f -o /dev/null -H 'Content-Type: application/json' --data-binary @$work/event.json $url/event"
+
+# ... and curl alone (connection refused, so pure process start-up), the floor of any
 # curl-based hook on this machine.
-hyperfine -N --warmup 20 --runs "$runs" --export-json "$out/curl-alone.json" \
+hyperfine -N -i --warmup 20 --runs "$runs" --export-json "$out/curl-alone.json" \
     --command-name "curl alone (start-up floor)" \
     "curl -q -s -o /dev/null http://127.0.0.1:$down_port/"
 
 echo
-"$python" - "$out/hook-up.json" "$out/hook-down.json" "$out/curl-alone.json" "$work" <<'EOF'
+"$python" - "$out/hook-up.json" "$out/hook-down.json" "$out/curl-post.json" "$out/curl-alone.json" "$work" <<'EOF'
 import json, os, sys
-for path in sys.argv[1:4]:
+for path in sys.argv[1:5]:
     r = json.load(open(path))["results"][0]
     print(f"{r['command']:<34} median {r['median']*1000:6.2f} ms   mean {r['mean']*1000:6.2f} ms"
           f"   min {r['min']*1000:6.2f} ms   max {r['max']*1000:6.2f} ms   (n={len(r['times'])})")
-work = sys.argv[4]
+work = sys.argv[5]
 up = os.path.join(work, "spool-up"); down = os.path.join(work, "spool-down")
 n_up = len(os.listdir(up)) if os.path.isdir(up) else 0
 n_down = len([n for n in os.listdir(down) if n.endswith(".event")]) if os.path.isdir(down) else 0

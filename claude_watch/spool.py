@@ -79,12 +79,15 @@ def parse_spool_file(data: bytes, name: str = "") -> tuple[CIMultiDict[str], byt
 
     Raises SpoolFormatError when the header block is malformed.
     """
-    for sep in (b"\n\n", b"\r\n\r\n"):
-        head, found, body = data.partition(sep)
-        if found:
-            break
+    if data.startswith((b"\n", b"\r\n")):  # no header lines at all
+        head, body = b"", data[data.index(b"\n") + 1:]
     else:
-        raise SpoolFormatError("spool file has no blank line after its headers")
+        for sep in (b"\n\n", b"\r\n\r\n"):
+            head, found, body = data.partition(sep)
+            if found:
+                break
+        else:
+            raise SpoolFormatError("spool file has no blank line after its headers")
     try:
         head_text = head.decode("utf-8")
     except UnicodeDecodeError:

@@ -438,3 +438,16 @@ async def test_no_date_on_path_still_silent_and_no_fake_time(
     (await run_hook(LINES[1], env, shell=str(bin_dir / "sh"))).assert_silent_success()
     await wait_for_total(collector.store, 2)
     assert all(e.ts >= before for e in await stored(collector.store))
+
+
+async def test_no_date_spooled_events_get_unique_names(home: Path, spool: Path, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin-without-date"
+    bin_dir.mkdir()
+    for tool in ("sh", "cat", "mv", "mkdir", "rm"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    env = hook_env(home, spool, f"http://127.0.0.1:{free_port()}", PATH=str(bin_dir), CLAUDE_PROJECT_DIR="")
+    for line in LINES[:3]:
+        (await run_hook(line, env, shell=str(bin_dir / "sh"))).assert_silent_success()
+    files = spooled(spool)
+    assert len(files) == 3
+    assert sorted(f.read_bytes()[1:].decode() for f in files) == sorted(LINES[:3])

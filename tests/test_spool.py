@@ -77,6 +77,9 @@ def test_parse_spool_file() -> None:
     # no time header: the file name still carries it
     headers, _ = parse_spool_file(b"A: b\n\n{}", "1764241200999-1-2.event")
     assert headers["X-Claude-Watch-Time"] == "1764241200999"
+    # no header lines at all (a hook without a clock or project)
+    headers, got = parse_spool_file(b"\n" + body, "0000000000000-77-0.event")
+    assert got == body and "X-Claude-Watch-Time" not in headers
     with pytest.raises(SpoolFormatError):
         parse_spool_file(b'{"no": "headers"}')
     with pytest.raises(SpoolFormatError):
