@@ -21,6 +21,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Header, Input
 
 from claude_watch.clock import now_ms
@@ -40,6 +41,23 @@ TICK_S = 0.2  # repaint at most 5 times a second
 SUMMARY_MIN_S = 1.0  # projects/sessions at most once a second (slower if their queries are slow)
 FOLLOW_ROWS = 200  # rows kept while following at the top (the window grows when paging back)
 MAX_ROWS = 1000
+
+
+def _until_teardown(method):
+    """Worker bodies apply results to widgets; once the app is closing those are gone."""
+
+    import functools
+
+    @functools.wraps(method)
+    async def guarded(self, *args, **kwargs):
+        try:
+            return await method(self, *args, **kwargs)
+        except NoMatches:
+            if self.is_running and not self._closing_down:
+                raise
+            return None
+
+    return guarded
 
 
 def _default_collector(config: Any, clock: Callable[[], int]) -> Any:
@@ -97,6 +115,8 @@ class ClaudeWatchApp(App[int]):
         self.ready = False  # the first screen of data is on
         self._generation = 0  # bumps on every filter change; stale results are dropped
         self._events_busy = False
+        self._want_older = False
+        self._closing_down = False
         self._events_dirty = False
         self._summaries_dirty = True
         self._summaries_busy = False
@@ -129,6 +149,7 @@ class ClaudeWatchApp(App[int]):
         self.boot()
 
     @work(exclusive=True, group="boot")
+    @_until_teardown
     async def boot(self) -> None:
         """Start the collector; if it cannot start, still open the database read/write."""
         started = time.perf_counter()
@@ -185,6 +206,7 @@ class ClaudeWatchApp(App[int]):
 
     async def on_unmount(self) -> None:
         """Stop in order: traffic, subscription, HTTP, store (aiosqlite threads keep us alive)."""
+        self._closing_down = True
         if self.demo_traffic is not None:
             await self.demo_traffic.stop()
         if self._unsubscribe is not None:
@@ -207,6 +229,7 @@ class ClaudeWatchApp(App[int]):
             else:
                 self.new_count += arrivals.matching
                 self._show_filter_state()
+        self._maybe_load_older()
         if self._events_dirty and not self._events_busy and self.window is not None and self._main_visible():
             self._events_dirty = False
             self._refresh_newer(self._generation)
@@ -268,6 +291,7 @@ class ClaudeWatchApp(App[int]):
         self.timings["filter_change"] = time.perf_counter() - started
 
     @work(exclusive=True, group="events-reload")
+    @_until_teardown
     async def _reload_events_worker(self, generation: int) -> None:
         self._events_busy = True
         try:
@@ -276,6 +300,7 @@ class ClaudeWatchApp(App[int]):
             self._events_busy = False
 
     @work(group="events-newer")
+    @_until_teardown
     async def _refresh_newer(self, generation: int) -> None:
         assert self.window is not None
         self._events_busy = True
@@ -296,6 +321,7 @@ class ClaudeWatchApp(App[int]):
             self._events_busy = False
 
     @work(exclusive=True, group="summaries")
+    @_until_teardown
     async def _summaries_worker(self) -> None:
         await self._refresh_summaries()
 
@@ -357,9 +383,15 @@ class ClaudeWatchApp(App[int]):
 
     @on(NeedOlder)
     def _need_older(self) -> None:
-        if self.window is None or self.window.older is None or self._events_busy:
+        self._want_older = True  # remembered if busy: the tick retries
+        self._maybe_load_older()
+
+    def _maybe_load_older(self) -> None:
+        if not self._want_older or self._events_busy or self.window is None:
             return
-        self._load_older(self._generation)
+        self._want_older = False
+        if self.window.older is not None:
+            self._load_older(self._generation)
 
     @on(NeedNewer)
     def _need_newer(self) -> None:
@@ -368,6 +400,7 @@ class ClaudeWatchApp(App[int]):
         self._load_newer_page(self._generation)
 
     @work(group="events-older")
+    @_until_teardown
     async def _load_older(self, generation: int) -> None:
         assert self.window is not None
         self._events_busy = True
@@ -382,8 +415,10 @@ class ClaudeWatchApp(App[int]):
                 self._show_filter_state()
         finally:
             self._events_busy = False
+            self._want_older = False  # asks that came in while loading were for this page
 
     @work(group="events-newer")
+    @_until_teardown
     async def _load_newer_page(self, generation: int) -> None:
         assert self.window is not None
         self._events_busy = True

@@ -54,6 +54,7 @@ class WindowTable(DataTable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.replacing = False  # True while rows are swapped: scroll changes are not the user's
 
     def current_key(self) -> str | None:
         if not self.row_count:
@@ -67,6 +68,13 @@ class WindowTable(DataTable):
         """Swap in `rows` (key, cells) in one batch and put the cursor back on `keep`."""
         keep = keep if keep is not None else self.current_key()
         scroll_y = self.scroll_y
+        self.replacing = True
+        try:
+            self._replace(rows, keep, scroll_y)
+        finally:
+            self.replacing = False
+
+    def _replace(self, rows: Sequence[tuple[str, Sequence[Text]]], keep: str | None, scroll_y: float) -> None:
         with self.app.batch_update():
             self.clear()
             for key, cells in rows:
@@ -238,6 +246,10 @@ class EventTable(WindowTable):
     """The events window. Enter opens an event; reaching either end asks for more rows."""
 
     EDGE = 5  # rows from the bottom at which the next older page is fetched
+    BINDINGS = [
+        Binding("home,g", "scroll_top", "Newest", show=False),
+        Binding("end,G", "scroll_bottom", "Oldest loaded", show=False),
+    ]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="events", **kwargs)
@@ -274,6 +286,8 @@ class EventTable(WindowTable):
             self.post_message(EventChosen(int(event.row_key.value)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row != self.cursor_row:
+            return  # stale: the rows were replaced since (clear() puts the cursor on row 0)
         if self.row_count and event.cursor_row >= self.row_count - self.EDGE:
             self.post_message(NeedOlder())
         elif event.cursor_row == 0:
@@ -281,5 +295,5 @@ class EventTable(WindowTable):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new > old and self.max_scroll_y and new >= self.max_scroll_y - self.EDGE:
+        if not self.replacing and new > old and self.max_scroll_y and new >= self.max_scroll_y - self.EDGE:
             self.post_message(NeedOlder())

@@ -57,16 +57,16 @@ class EventWindow:
             await self.load_head(self.filter)
             return len(self.rows)
         limit = limit or self.page
-        newer = await self.store.list_events_newer(self.filter, after=cursor_of(self.rows[0]), limit=limit)
-        newer = sorted(newer, key=_key, reverse=True)
         top = _key(self.rows[0])
-        newer = [e for e in newer if _key(e) > top]
+        newer = await self.store.list_events_newer(self.filter, after=cursor_of(self.rows[0]), limit=limit)
         if len(newer) >= limit:
-            # A page or more is newer (the store answers newest first): stitching would leave
-            # a gap, so jump to the head.
+            # A page or more is newer, and the store answers newest first: stitching would
+            # leave a gap, so start again from the head. (An oldest-first `list_events_newer`
+            # would let a reader page back up through history one page at a time.)
             await self.load_head(self.filter)
             return len(self.rows)
         self.at_head = True
+        newer = sorted((e for e in newer if _key(e) > top), key=_key, reverse=True)
         self.rows[:0] = newer
         self.trim_bottom(self.max_rows)
         return len(newer)
