@@ -82,6 +82,14 @@ hyperfine --warmup 20 --runs "$runs" --export-json "$out/hook-down.json" \
     --command-name "hook, collector down (spooling)" \
     "CLAUDE_WATCH_URL=http://127.0.0.1:$down_port CLAUDE_WATCH_SPOOL=$work/spool-down /bin/sh $hook < $work/event.json"
 
+# The first hook after the collector went away (no .collector-down marker yet): it tries curl,
+# the connection is refused, then it spools. (The case above is every later hook within 5 s.)
+mkdir -p "$work/spool-down-first"
+hyperfine --warmup 20 --runs "$runs" --export-json "$out/hook-down-first.json" \
+    --prepare "rm -f $work/spool-down-first/.collector-down" \
+    --command-name "hook, collector down, first try" \
+    "CLAUDE_WATCH_URL=http://127.0.0.1:$down_port CLAUDE_WATCH_SPOOL=$work/spool-down-first /bin/sh $hook < $work/event.json"
+
 # For scale: the same POST by curl alone (no script), i.e. curl start-up + the collector's reply
 # (it answers after the event is committed) ...
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$out/curl-post.json" \
@@ -95,13 +103,13 @@ hyperfine -N -i --warmup 20 --runs "$runs" --export-json "$out/curl-alone.json" 
     "curl -q -s -o /dev/null http://127.0.0.1:$down_port/"
 
 echo
-"$python" - "$out/hook-up.json" "$out/hook-down.json" "$out/curl-post.json" "$out/curl-alone.json" "$work" <<'EOF'
+"$python" - "$out/hook-up.json" "$out/hook-down.json" "$out/hook-down-first.json" "$out/curl-post.json" "$out/curl-alone.json" "$work" <<'EOF'
 import json, os, sys
-for path in sys.argv[1:5]:
+for path in sys.argv[1:6]:
     r = json.load(open(path))["results"][0]
     print(f"{r['command']:<34} median {r['median']*1000:6.2f} ms   mean {r['mean']*1000:6.2f} ms"
           f"   min {r['min']*1000:6.2f} ms   max {r['max']*1000:6.2f} ms   (n={len(r['times'])})")
-work = sys.argv[5]
+work = sys.argv[6]
 up = os.path.join(work, "spool-up"); down = os.path.join(work, "spool-down")
 n_up = len(os.listdir(up)) if os.path.isdir(up) else 0
 n_down = len([n for n in os.listdir(down) if n.endswith(".event")]) if os.path.isdir(down) else 0
