@@ -205,15 +205,6 @@ def _drain_lock(spool_dir: Path) -> Iterator[bool]:
         os.close(fd)
 
 
-def _ensure_dir(path: Path) -> None:
-    try:
-        from claude_watch.paths import ensure_private_dir
-    except ImportError:  # pragma: no cover - core not importable
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    else:
-        ensure_private_dir(path)
-
-
 class SpoolDrainer:
     """Moves spooled events into the store. Used by the collector:
 
@@ -231,6 +222,7 @@ class SpoolDrainer:
         self._task: asyncio.Task[None] | None = None
         self._pass_lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._last_error: str | None = None
 
     # -- public -------------------------------------------------------------------------
     def backlog(self) -> int:
@@ -251,8 +243,10 @@ class SpoolDrainer:
             try:
                 result = await self._drain_pass()
             except Exception as exc:  # keep the collector alive; the files stay
-                log.exception("spool drain failed")
                 result = DrainResult(error=f"{type(exc).__name__}: {exc}", left=self.backlog())
+                if result.error != self._last_error:  # once per distinct error, not every 2 s
+                    log.warning("spool drain failed: %s", result.error, exc_info=True)
+            self._last_error = result.error
             self.last_result = result
             return result
 
@@ -335,7 +329,7 @@ class SpoolDrainer:
         self.committed_total += result.committed
         self.rejected_total += result.rejected
         result.left = await asyncio.to_thread(self.backlog)
-        if result.committed or result.rejected or result.error:
+        if result.committed or result.rejected or (result.error and result.error != self._last_error):
             log.info(
                 "spool drain: %d committed, %d rejected, %d left%s",
                 result.committed,

@@ -260,3 +260,21 @@ async def test_big_backlog_keeps_the_loop_responsive(store: Store, spool: Path) 
     assert await store.total_events() == 1000
     assert worst < 0.2, f"event loop blocked for {worst * 1000:.0f} ms"
     assert elapsed < 30
+
+
+async def test_unusable_spool_reports_error_without_raising(store: Store, tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    drainer = SpoolDrainer(not_a_dir, Ingestor(store))
+    result = await drainer.drain_once()
+    assert result.committed == 0  # a file is not a spool: nothing to do, no exception
+    if os.geteuid() != 0:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        spool_event(ro, T0, payload(0))
+        ro.chmod(0o500)
+        try:
+            result = await SpoolDrainer(ro, Ingestor(store)).drain_once()
+            assert result.error and result.left == 1
+        finally:
+            ro.chmod(0o700)
