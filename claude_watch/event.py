@@ -92,6 +92,8 @@ def parse_json(text: str) -> Any:
         raise BadEvent("JSON is nested too deeply") from None
     except json.JSONDecodeError as error:
         raise BadEvent(f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except ValueError as error:  # e.g. an integer beyond Python's digit limit
+        raise BadEvent(f"malformed JSON: {error}") from None
 
 
 def decode_body(body: bytes) -> str:

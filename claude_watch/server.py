@@ -59,7 +59,13 @@ def _guards(token: str | None, allowed_hosts: set[str] | None) -> Callable:
         except web.HTTPException as http_error:
             if http_error.status < 400:
                 raise
-            return error_response(http_error.status, http_error.reason)
+            response = error_response(http_error.status, http_error.reason)
+            if "Allow" in http_error.headers:
+                response.headers["Allow"] = http_error.headers["Allow"]
+            return response
+        except Exception:  # a bug of ours: answer in JSON, keep serving, say it once in the log
+            log.exception("internal error on %s %s", request.method, request.path)
+            return error_response(500, "internal error (see the collector's log)")
 
     return guard
 

@@ -27,7 +27,7 @@ class Cursor:
     @classmethod
     def parse(cls, text: str) -> Cursor:
         ts, sep, row_id = text.partition(":")
-        if not sep or not ts.lstrip("-").isdigit() or not row_id.isdigit():
+        if not sep or not ts.isdigit() or not row_id.isdigit() or len(ts) > 18 or len(row_id) > 18:
             raise ValueError(f"not a cursor: {text!r} (expected TS:ID from next_cursor)")
         return cls(int(ts), int(row_id))
 
