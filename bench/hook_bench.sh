@@ -74,8 +74,17 @@ echo "sh: $(readlink -f /bin/sh 2>/dev/null || echo /bin/sh)   curl: $(curl --ve
 echo "collector up at $url; collector down = http://127.0.0.1:$down_port"
 echo
 
+# The hook returns once the event is safe in the spool; its POST runs in the background. A
+# 100 ms pause before each run (not timed) lets that POST finish, as it does between real hook
+# events; the back-to-back case shows the cost when every run competes with the previous
+# runs' background POSTs for the 2 cores.
 hyperfine --warmup 20 --runs "$runs" --export-json "$out/hook-up.json" \
+    --prepare "sleep 0.1" \
     --command-name "hook, collector up" \
+    "CLAUDE_WATCH_URL=$url CLAUDE_WATCH_SPOOL=$work/spool-up /bin/sh $hook < $work/event.json"
+
+hyperfine --warmup 20 --runs "$runs" --export-json "$out/hook-up-b2b.json" \
+    --command-name "hook, collector up, back-to-back" \
     "CLAUDE_WATCH_URL=$url CLAUDE_WATCH_SPOOL=$work/spool-up /bin/sh $hook < $work/event.json"
 
 hyperfine --warmup 20 --runs "$runs" --export-json "$out/hook-down.json" \
@@ -103,13 +112,14 @@ hyperfine -N -i --warmup 20 --runs "$runs" --export-json "$out/curl-alone.json" 
     "curl -q -s -o /dev/null http://127.0.0.1:$down_port/"
 
 echo
-"$python" - "$out/hook-up.json" "$out/hook-down.json" "$out/hook-down-first.json" "$out/curl-post.json" "$out/curl-alone.json" "$work" <<'EOF'
-import json, os, sys
-for path in sys.argv[1:6]:
+"$python" - "$out/hook-up.json" "$out/hook-up-b2b.json" "$out/hook-down.json" "$out/hook-down-first.json" "$out/curl-post.json" "$out/curl-alone.json" "$work" <<'EOF'
+import json, os, sys, time
+time.sleep(1.5)  # let the last background POSTs finish before counting the spool
+for path in sys.argv[1:7]:
     r = json.load(open(path))["results"][0]
-    print(f"{r['command']:<34} median {r['median']*1000:6.2f} ms   mean {r['mean']*1000:6.2f} ms"
+    print(f"{r['command']:<36} median {r['median']*1000:6.2f} ms   mean {r['mean']*1000:6.2f} ms"
           f"   min {r['min']*1000:6.2f} ms   max {r['max']*1000:6.2f} ms   (n={len(r['times'])})")
-work = sys.argv[6]
+work = sys.argv[7]
 up = os.path.join(work, "spool-up"); down = os.path.join(work, "spool-down")
 n_up = len(os.listdir(up)) if os.path.isdir(up) else 0
 n_down = len([n for n in os.listdir(down) if n.endswith(".event")]) if os.path.isdir(down) else 0

@@ -146,13 +146,31 @@ async def stored(store: Store) -> list:
 
 
 async def wait_for_total(store: Store, n: int, timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while await store.total_events() < n:
-            await asyncio.sleep(0.02)
+    """The hook delivers in the background: wait (on the store's commits) until n are stored."""
+    committed = asyncio.Event()
+    unsubscribe = store.subscribe(lambda _events: committed.set())
+    try:
+        async with asyncio.timeout(timeout):
+            while await store.total_events() < n:
+                await committed.wait()
+                committed.clear()
+    finally:
+        unsubscribe()
 
 
 def spooled(spool: Path) -> list[Path]:
     return sorted(spool.glob("*.event")) if spool.is_dir() else []
+
+
+async def until(condition, timeout: float = 5) -> None:
+    """Wait for a change another process makes to the file system (nothing to subscribe to)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def spool_emptied(spool: Path) -> None:
+    await until(lambda: spooled(spool) == [])
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -164,6 +182,7 @@ async def test_event_arrives_with_project_and_capture_time(
     run = await run_hook(line, hook_env(home, spool, collector.address), shell=shell)
     after = now_ms()
     run.assert_silent_success()
+    await wait_for_total(collector.store, 1)
     [event] = await stored(collector.store)
     assert event.payload == line  # unchanged
     assert event.project == "webshop"
@@ -171,7 +190,7 @@ async def test_event_arrives_with_project_and_capture_time(
     assert before <= event.ts <= after
     assert event.ts <= event.received_at
     assert event.event_id.startswith(f"{event.ts}-")  # the hook's id: <ms>-<pid>-<random>
-    assert spooled(spool) == []
+    await spool_emptied(spool)  # the safety copy goes once the collector has committed
 
 
 async def test_explicit_project_and_token(tmp_path: Path, home: Path, spool: Path) -> None:
@@ -179,12 +198,16 @@ async def test_explicit_project_and_token(tmp_path: Path, home: Path, spool: Pat
     try:
         env = hook_env(home, spool, c.address, CLAUDE_WATCH_TOKEN="s3cret-t0ken", CLAUDE_WATCH_PROJECT="shop-v2")
         (await run_hook(LINES[0], env)).assert_silent_success()
+        await wait_for_total(c.store, 1)
         [event] = await stored(c.store)
         assert event.project == "shop-v2"
+        await spool_emptied(spool)
         # a wrong token is refused (401): the event is spooled, not lost, and the token never
         # lands in the spool file
         env["CLAUDE_WATCH_TOKEN"] = "wrong"
+        await c.drainer.stop()  # keep the spooled copy in place to look at it
         (await run_hook(LINES[1], env)).assert_silent_success()
+        await until(lambda: (spool / ".collector-down").exists())  # the POST failed: 401
         [file] = spooled(spool)
         assert b"wrong" not in file.read_bytes() and b"Authorization" not in file.read_bytes()
     finally:
@@ -333,12 +356,16 @@ async def test_unresponsive_collector_gives_up_within_a_second(
     port = server.sockets[0].getsockname()[1]
     try:
         run = await run_hook(LINES[0], hook_env(home, spool, f"http://127.0.0.1:{port}"))
+        run.assert_silent_success()
+        assert run.seconds < 0.5  # Claude never waits on the network: the POST is in the background
+        assert len(spooled(spool)) == 1  # safe on disk before the hook returned
+        started = time.perf_counter()
+        await until(lambda: (spool / ".collector-down").exists(), timeout=5)
+        assert time.perf_counter() - started < 1.8  # the background POST gave up within ~1 s
     finally:
         for w in hung:
             w.close()
         server.close()
-    run.assert_silent_success()
-    assert run.seconds < 1.8
     assert len(spooled(spool)) == 1
 
 
@@ -355,6 +382,7 @@ async def test_large_body_posted_and_spooled_intact(
         }
     )
     (await run_hook(big, hook_env(home, spool, collector.address))).assert_silent_success()
+    await wait_for_total(collector.store, 1)
     [event] = await stored(collector.store)
     assert event.payload == big
     # and through the spool
@@ -384,9 +412,10 @@ async def test_odd_environment_values_never_break_the_hook(
         HTTP_PROXY="http://127.0.0.1:1",
     )
     (await run_hook(LINES[0], env)).assert_silent_success()
+    await wait_for_total(collector.store, 1)
     [event] = await stored(collector.store)
     assert event.project is None or "Injected" not in event.project
-    assert spooled(spool) == []
+    await spool_emptied(spool)
 
 
 async def test_circuit_breaker_spools_directly_then_recovers(
@@ -397,7 +426,7 @@ async def test_circuit_breaker_spools_directly_then_recovers(
     env = hook_env(home, spool, f"http://127.0.0.1:{free_port()}")
     (await run_hook(LINES[0], env)).assert_silent_success()
     marker = spool / ".collector-down"
-    assert marker.is_file() and marker.read_text().strip().isdigit()
+    await until(lambda: marker.is_file() and marker.read_text().strip().isdigit())
     c = await start_collector(tmp_path, spool)  # drain at start clears the marker
     try:
         assert not marker.exists()
@@ -412,11 +441,13 @@ async def test_circuit_breaker_spools_directly_then_recovers(
         marker.write_text(f"{now_ms() - 60_000}\n")
         await c.drainer.stop()  # keep the marker in place for this check
         (await run_hook(LINES[2], env)).assert_silent_success()
-        assert await c.store.total_events() == 3 and spooled(spool) == []
+        await wait_for_total(c.store, 3)
+        await spool_emptied(spool)
         # garbage in the marker is ignored too
         marker.write_text("garbage")
         (await run_hook(LINES[3], env)).assert_silent_success()
-        assert await c.store.total_events() == 4 and spooled(spool) == []
+        await wait_for_total(c.store, 4)
+        await spool_emptied(spool)
     finally:
         await c.stop()
 
@@ -431,6 +462,7 @@ async def test_no_date_on_path_still_silent_and_no_fake_time(
     before = now_ms()
     env = hook_env(home, spool, collector.address, PATH=str(bin_dir))
     (await run_hook(LINES[0], env, shell=str(bin_dir / "sh"))).assert_silent_success()
+    await wait_for_total(collector.store, 1)
     [event] = await stored(collector.store)
     assert event.ts >= before  # receipt time, never 1970
     # and through the spool
