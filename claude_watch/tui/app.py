@@ -39,8 +39,10 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.2  # repaint at most 5 times a second
 SUMMARY_MIN_S = 1.0  # projects/sessions at most once a second (slower if their queries are slow)
-FOLLOW_ROWS = 200  # rows kept while following at the top (the window grows when paging back)
+FOLLOW_ROWS = 100  # rows kept while following at the top (paging back adds 200 at a time)
+PAGE_ROWS = 200
 MAX_ROWS = 1000
+SESSION_ROWS = 100  # the most recent sessions; a project selection narrows further
 
 
 def _until_teardown(method):
@@ -121,6 +123,7 @@ class ClaudeWatchApp(App[int]):
         self._summaries_dirty = True
         self._summaries_busy = False
         self._next_summaries_at = 0.0
+        self._next_live_at = 0.0  # live repaints back off when they get expensive
         self._query_timer: Any = None
         self.timings: dict[str, float] = {}  # last duration of each kind of refresh (bench)
 
@@ -171,7 +174,7 @@ class ClaudeWatchApp(App[int]):
             self._show_status()
             return
         self.store = store
-        self.window = EventWindow(store, page=FOLLOW_ROWS, max_rows=MAX_ROWS)
+        self.window = EventWindow(store, page=PAGE_ROWS, max_rows=MAX_ROWS)
         self._unsubscribe = store.subscribe(self.live.on_commit)
         self.status.total = await store.total_events()
         await self._reload_events(self._generation)
@@ -230,7 +233,8 @@ class ClaudeWatchApp(App[int]):
                 self.new_count += arrivals.matching
                 self._show_filter_state()
         self._maybe_load_older()
-        if self._events_dirty and not self._events_busy and self.window is not None and self._main_visible():
+        if (self._events_dirty and not self._events_busy and self.window is not None and self._main_visible()
+                and time.monotonic() >= self._next_live_at):
             self._events_dirty = False
             self._refresh_newer(self._generation)
         if (self._summaries_dirty or time.monotonic() >= self._next_summaries_at + 10) and \
@@ -282,7 +286,8 @@ class ClaudeWatchApp(App[int]):
     async def _reload_events(self, generation: int) -> None:
         assert self.window is not None
         started = time.perf_counter()
-        await self.window.load_head(self.view_filter.to_event_filter())
+        await self.window.load_head(self.view_filter.to_event_filter(),
+                                    limit=FOLLOW_ROWS if self.following else PAGE_ROWS)
         if generation != self._generation:
             return
         table = self.query_one(EventTable)
@@ -316,7 +321,11 @@ class ClaudeWatchApp(App[int]):
             # Following at the top: stay on the newest row; elsewhere: stay on the same event.
             keep = str(self.window.rows[0].id) if at_top and self.window.rows else None
             table.show(self.window.rows, keep=keep)
-            self.timings["live_repaint"] = time.perf_counter() - started
+            spent = time.perf_counter() - started
+            self.timings["live_repaint"] = spent
+            # The table's repaint that follows costs about as much again: back off so the
+            # live view never takes more than about a third of the loop.
+            self._next_live_at = time.monotonic() + 4 * spent
         finally:
             self._events_busy = False
 
@@ -333,7 +342,7 @@ class ClaudeWatchApp(App[int]):
         started = time.perf_counter()
         try:
             projects = await self.store.list_projects()
-            sessions = await self.store.list_sessions(project=self.view_filter.project)
+            sessions = await self.store.list_sessions(project=self.view_filter.project, limit=SESSION_ROWS)
             now = self.clock()
             self.query_one(ProjectsTable).show(projects, now)
             self.query_one(SessionsTable).show(sessions, now)

@@ -1,0 +1,361 @@
+"""How the monitor behaves on a big database and under a burst (issue 4's numbers).
+
+    .venv/bin/python bench/build_db.py                      # once: bench/data/1m.db (1M events)
+    .venv/bin/python bench/tui_bench.py --db bench/data/1m.db          # scale: first screen, filters, scroll, RSS
+    .venv/bin/python bench/tui_bench.py --burst 1000 --seconds 10      # a burst into a fresh db
+
+The app runs headless under `run_test(size=(160, 45))` with the real collector (port 0) in its
+loop; Textual still lays out and renders every frame. Figures:
+
+- first screen: from creating the app (imports done) to the first page of events in the table
+  with projects and sessions filled; plus the import time of the TUI measured separately;
+- filter change: from `set_filter` to the rebuilt table (query + repaint), per kind of filter;
+- scroll back: pressing End repeatedly pages back through SQLite; the time per page and RSS,
+  to show history is never all loaded;
+- RSS: the process's peak resident memory (`ru_maxrss`);
+- burst (`--burst N`): another process POSTs N events/s (one per request, realistic bodies
+  from bench/build_db.py) for `--seconds`. Meanwhile a key is pressed every 100 ms and timed
+  until handled, the loop's scheduling lag is sampled every 10 ms, and each repaint records how
+  old the newest shown event is (send time -> on screen). Repaints per second are counted.
+
+`--db` is opened through the normal collector; the scale run writes nothing to it (the spool
+goes to a temp dir), the burst run needs a database it may write to (default: a fresh one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+SIZE = (160, 45)
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+async def until(pilot, predicate, timeout: float = 60.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise RuntimeError("timed out waiting for the app")
+        await asyncio.sleep(0.002)
+
+
+def import_time() -> float:
+    code = "import time; t = time.perf_counter(); import claude_watch.tui.app; print(time.perf_counter() - t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return float(out.stdout.strip())
+
+
+async def scale(db: Path) -> dict:
+    from claude_watch.collector import CollectorConfig
+    from claude_watch.tui.app import ClaudeWatchApp
+    from claude_watch.tui.query import ViewFilter
+    from claude_watch.tui.tables import EventTable, ProjectsTable, SessionsTable
+
+    tmp = tempfile.mkdtemp(prefix="tui-bench-")
+    config = CollectorConfig(host="127.0.0.1", port=0, db_path=db, spool_dir=Path(tmp) / "spool")
+    results: dict = {"db": str(db), "import_s": round(import_time(), 3)}
+    started = time.perf_counter()
+    app = ClaudeWatchApp(config, export_dir=tmp)
+    async with app.run_test(size=SIZE) as pilot:
+        events = app.query_one(EventTable)
+        await until(pilot, lambda: app.ready and events.row_count > 0
+                    and app.query_one(ProjectsTable).row_count > 1 and app.query_one(SessionsTable).row_count > 1)
+        await pilot.pause()
+        results["first_screen_s"] = round(time.perf_counter() - started, 3)
+        results["total_events"] = app.status.total
+        results["rss_after_first_screen_mib"] = round(current_rss_mib(), 1)
+
+        projects = app.query_one(ProjectsTable).summaries
+        sessions = app.query_one(SessionsTable).summaries
+        top_project = projects[0].name
+        a_session = sessions[len(sessions) // 2].session_id
+        filters = {
+            "project": ViewFilter(project=top_project),
+            "session": ViewFilter(project=sessions[len(sessions) // 2].project, session_id=a_session),
+            "type PostToolUseFailure": ViewFilter(event_types=("PostToolUseFailure",)),
+            "tool Bash": ViewFilter(tools=("Bash",)),
+            "tool WebSearch + type PostToolUse": ViewFilter(tools=("WebSearch",), event_types=("PostToolUse",)),
+            "text 'src' (common)": ViewFilter(text="src"),
+            "text 'xylophonequartz' (rare)": ViewFilter(text="xylophonequartz"),
+            "project + text 'checkout'": ViewFilter(project=top_project, text="checkout"),
+            "back to everything": ViewFilter(),
+        }
+        changes = {}
+        for name, flt in filters.items():
+            runs = []
+            for _ in range(3):
+                app.set_filter(ViewFilter(event_types=("NoSuchType",)))  # something else first
+                await until(pilot, lambda: not app._events_busy and events.row_count == 0)
+                t = time.perf_counter()
+                app.set_filter(flt)
+                generation = app._generation
+                await until(pilot, lambda: app._generation == generation and not app._events_busy
+                            and app.timings.get("filter_change") is not None)
+                await pilot.pause()  # the repaint
+                runs.append(time.perf_counter() - t)
+            changes[name] = {"median_ms": ms(statistics.median(runs)), "max_ms": ms(max(runs)),
+                             "rows": events.row_count}
+        results["filter_change"] = changes
+
+        # Scroll back: End pages back one page at a time; the window stays bounded.
+        app.set_filter(ViewFilter())
+        await until(pilot, lambda: not app._events_busy and events.row_count == 200)
+        events.focus()
+        page_times = []
+        oldest_seen = None
+        for _ in range(25):
+            before = events.row_count, app.window.rows[-1].id
+            t = time.perf_counter()
+            await pilot.press("end")
+            await until(pilot, lambda: (events.row_count, app.window.rows[-1].id) != before and not app._events_busy)
+            page_times.append(time.perf_counter() - t)
+            oldest_seen = app.window.rows[-1].ts
+        results["scroll_back"] = {
+            "pages": len(page_times), "events_paged": 25 * 200, "rows_held": events.row_count,
+            "page_median_ms": ms(statistics.median(page_times)), "page_max_ms": ms(max(page_times)),
+            "oldest_shown_ts": oldest_seen, "following_after": app.following,
+        }
+        results["rss_now_mib"] = round(current_rss_mib(), 1)
+        results["rss_peak_mib"] = round(rss_mib(), 1)
+    return results
+
+
+def poster(url: str, rate: int, seconds: float, ready: multiprocessing.Event, out) -> None:
+    """Another process: POST `rate` events a second, one a request, for `seconds`."""
+    import aiohttp
+
+    from build_db import generate
+
+    bodies = [json.dumps(obj).encode() for _, obj in generate(min(20000, int(rate * seconds) + 10), int(time.time() * 1000))]
+
+    async def run() -> dict:
+        sent = failed = 0
+        connector = aiohttp.TCPConnector(limit=64)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            ready.set()
+            start = time.perf_counter()
+            total = int(rate * seconds)
+            tasks: set[asyncio.Task] = set()
+
+            async def one(i: int) -> None:
+                nonlocal sent, failed
+                body = bodies[i % len(bodies)]
+                headers = {"Content-Type": "application/json", "X-Claude-Watch-Time": str(time.time_ns() // 1_000_000),
+                           "X-Claude-Project-Dir": "/bench/burst"}
+                try:
+                    async with http.post(url + "/event", data=body, headers=headers) as reply:
+                        await reply.read()
+                        sent += reply.status == 200
+                        failed += reply.status != 200
+                except aiohttp.ClientError:
+                    failed += 1
+
+            for i in range(total):
+                due = start + i / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                task = asyncio.create_task(one(i))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            await asyncio.gather(*tasks)
+            return {"sent_ok": sent, "failed": failed, "post_wall_s": round(time.perf_counter() - start, 2)}
+
+    out.put(asyncio.run(run()))
+
+
+async def burst(rate: int, seconds: float, db: Path | None) -> dict:
+    from claude_watch.collector import CollectorConfig
+    from claude_watch.tui.app import ClaudeWatchApp
+    from textual.events import Key
+
+    from claude_watch.tui.tables import EventTable
+
+    tmp = tempfile.mkdtemp(prefix="tui-burst-")
+    config = CollectorConfig(host="127.0.0.1", port=0, db_path=db or Path(tmp) / "burst.db", spool_dir=Path(tmp) / "spool")
+    app = ClaudeWatchApp(config, export_dir=tmp)
+    visible_lag: list[float] = []  # sent by the client -> on screen
+    stored_lag: list[float] = []  # received by the server -> on screen
+    repaints: list[float] = []
+    original_show = EventTable.show
+
+    def show(table, rows, keep=None):
+        original_show(table, rows, keep)
+        if rows and app.following:
+            now = time.time_ns() // 1_000_000
+            visible_lag.append((now - rows[0].ts) / 1000)
+            stored_lag.append((now - rows[0].received_at) / 1000)
+            repaints.append(time.perf_counter())
+
+    EventTable.show = show  # type: ignore[method-assign]
+    from claude_watch.tui.tables import ProjectsTable, SessionsTable
+
+    show_costs: dict[str, list[float]] = {"events": [], "projects": [], "sessions": []}
+    originals = {}
+    for name, cls in (("events", EventTable), ("projects", ProjectsTable), ("sessions", SessionsTable)):
+        originals[cls] = cls.show
+
+        def timed(table, *args, _orig=cls.show, _name=name, **kwargs):
+            t = time.perf_counter()
+            _orig(table, *args, **kwargs)
+            show_costs[_name].append(time.perf_counter() - t)
+
+        cls.show = timed  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.ready)
+            events = app.query_one(EventTable)
+            events.focus()
+            lags: list[float] = []
+            stop = False
+
+            async def probe() -> None:
+                while not stop:
+                    t = time.perf_counter()
+                    await asyncio.sleep(0.01)
+                    lags.append(time.perf_counter() - t - 0.01)
+
+            probe_task = asyncio.create_task(probe())
+            ready = multiprocessing.Event()
+            out: multiprocessing.Queue = multiprocessing.Queue()
+            proc = multiprocessing.Process(target=poster, args=(app.status.address, rate, seconds, ready, out))
+            total_before = app.status.total
+            proc.start()
+            while not ready.is_set():
+                await asyncio.sleep(0.01)
+            key_times: list[float] = []
+            await until(pilot, lambda: events.row_count >= 2)
+            t_end = time.perf_counter() + seconds
+            while time.perf_counter() < t_end:
+                # A key as the terminal driver delivers it (a Key event posted to the app), timed
+                # until the table's cursor has moved. Toggling the sessions sort is another key
+                # with visible effect; here "down" then "up" keeps following at the top.
+                for _ in range(2):
+                    row = events.cursor_row
+                    key = "down" if row == 0 else "up"
+                    t = time.perf_counter()
+                    app.post_message(Key(key, None))
+                    try:
+                        await until(pilot, lambda: events.cursor_row != row, timeout=5)
+                    except RuntimeError:
+                        pass  # counted as 5 s+
+                    key_times.append(time.perf_counter() - t)
+                await asyncio.sleep(0.1)
+            while proc.is_alive():
+                await asyncio.sleep(0.05)
+            posted = out.get()
+            await asyncio.sleep(1.0)  # let the last repaint land
+            stop = True
+            await probe_task
+            burst_repaints = [r for r in repaints]
+            span = (burst_repaints[-1] - burst_repaints[0]) if len(burst_repaints) > 1 else float("nan")
+            return {
+                "rate_per_s": rate, "seconds": seconds, **posted,
+                "stored": app.status.total - total_before,
+                "key_ms": {"p50": ms(pct(key_times, 50)), "p95": ms(pct(key_times, 95)), "max": ms(max(key_times)),
+                           "n": len(key_times)},
+                "loop_lag_ms": {"p50": ms(pct(lags, 50)), "p99": ms(pct(lags, 99)), "max": ms(max(lags))},
+                "sent_to_screen_s": {"p50": round(pct(visible_lag, 50), 3), "p95": round(pct(visible_lag, 95), 3),
+                                     "max": round(max(visible_lag), 3) if visible_lag else None},
+                "stored_to_screen_s": {"p50": round(pct(stored_lag, 50), 3), "p95": round(pct(stored_lag, 95), 3),
+                                       "max": round(max(stored_lag), 3) if stored_lag else None},
+                "table_rebuild_ms": {name: {"n": len(v), "p50": ms(pct(v, 50)), "max": ms(max(v)) if v else None}
+                                     for name, v in show_costs.items()},
+                "repaints": len(burst_repaints),
+                "repaints_per_s": round((len(burst_repaints) - 1) / span, 2) if span == span and span else None,
+                "rss_peak_mib": round(rss_mib(), 1),
+            }
+    finally:
+        for cls, orig in originals.items():
+            cls.show = orig  # type: ignore[method-assign]
+        EventTable.show = original_show  # type: ignore[method-assign]
+
+
+async def baseline(rate: int, seconds: float) -> dict:
+    """The same burst into the collector alone (no UI) in this process: the loop lag and
+    throughput the ingest path costs by itself, to compare with the monitor's."""
+    from claude_watch.collector import Collector, CollectorConfig
+
+    tmp = tempfile.mkdtemp(prefix="tui-baseline-")
+    collector = Collector(CollectorConfig(host="127.0.0.1", port=0, db_path=Path(tmp) / "b.db",
+                                          spool_dir=Path(tmp) / "spool"))
+    await collector.start()
+    lags: list[float] = []
+    stop = False
+
+    async def probe() -> None:
+        while not stop:
+            t = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - t - 0.01)
+
+    probe_task = asyncio.create_task(probe())
+    ready = multiprocessing.Event()
+    out: multiprocessing.Queue = multiprocessing.Queue()
+    proc = multiprocessing.Process(target=poster, args=(collector.address, rate, seconds, ready, out))
+    proc.start()
+    while proc.is_alive():
+        await asyncio.sleep(0.05)
+    posted = out.get()
+    stop = True
+    await probe_task
+    await collector.stop()
+    return {"rate_per_s": rate, "seconds": seconds, **posted,
+            "loop_lag_ms": {"p50": ms(pct(lags, 50)), "p99": ms(pct(lags, 99)), "max": ms(max(lags))}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, help="database for the scale run (e.g. bench/data/1m.db)")
+    parser.add_argument("--burst", type=int, default=0, help="events per second to POST (0: no burst run)")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--burst-db", type=Path, help="database the burst writes into (default: a fresh one)")
+    parser.add_argument("--baseline", action="store_true", help="also run the burst into the collector alone")
+    args = parser.parse_args()
+    if not args.db and not args.burst:
+        parser.error("give --db for the scale run and/or --burst N")
+    if args.db:
+        print(json.dumps({"scale": asyncio.run(scale(args.db))}, indent=2))
+    if args.burst:
+        print(json.dumps({"burst": asyncio.run(burst(args.burst, args.seconds, args.burst_db))}, indent=2))
+        if args.baseline:
+            print(json.dumps({"baseline_collector_alone": asyncio.run(baseline(args.burst, args.seconds))}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
