@@ -45,8 +45,13 @@ init = function(args)
   local f = assert(io.open(path, "rb"))
   local all = f:read("*a")
   f:close()
-  for body in string.gmatch(all, "([^\0]+)\0") do
+  local pos = 1
+  while true do
+    local stop = string.find(all, "\0", pos, true)
+    if not stop then break end
+    local body = string.sub(all, pos, stop - 1)
     bodies[#bodies + 1] = wrk.format("POST", endpoint, {["Content-Type"] = ctype, ["X-Claude-Project-Dir"] = "/home/dev/code/bench"}, body)
+    pos = stop + 1
   end
   index = math.random(#bodies)
 end
@@ -62,9 +67,13 @@ end
 """
 
 
-def _bodies(n: int, batch_size: int, fmt: str) -> list[bytes]:
-    raw = generate(n, int(time.time() * 1000), n_sessions=max(4, n // 500), seed=7)
-    objects = [json.dumps(obj) for _, obj in raw]
+def _bodies(n: int, batch_size: int, fmt: str, source: list[Path] | None = None) -> list[bytes]:
+    if source:  # given NDJSON files (e.g. /work/shared/samples/*.ndjson), cycled up to n objects
+        lines = [line for path in source for line in path.read_text().splitlines() if line.strip()]
+        objects = [lines[i % len(lines)] for i in range(n)]
+    else:
+        raw = generate(n, int(time.time() * 1000), n_sessions=max(4, n // 500), seed=7)
+        objects = [json.dumps(obj) for _, obj in raw]
     if batch_size <= 1:
         return [o.encode() for o in objects]
     out = []
@@ -118,7 +127,7 @@ def _run_wrk(url: str, endpoint: str, ctype: str, bodies: list[bytes], connectio
     data.write_bytes(b"".join(b + b"\0" for b in bodies))
     script = workdir / "post.lua"
     script.write_text(LUA % {"path": data, "endpoint": endpoint, "ctype": ctype})
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{int(duration)}s", "--timeout", "10s",
            "-s", str(script), url]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out, _ = proc.communicate(timeout=duration + 60)
@@ -192,12 +201,18 @@ def run_one(args: argparse.Namespace, mode: str, workdir: Path) -> dict:
     batch_size = 1 if mode == "single" else args.batch_size
     endpoint = "/event" if mode == "single" else "/events"
     ctype = "application/x-ndjson" if mode == "batch" and args.batch_format == "ndjson" else "application/json"
-    bodies = _bodies(args.pool, batch_size, args.batch_format)
+    bodies = _bodies(args.pool, batch_size, args.batch_format, args.bodies)
     db = workdir / f"ingest-{mode}.db"
     if args.db:
         shutil.copy(args.db, db)
     server = Server(db, workdir)
     try:
+        profiler = None
+        if args.profile:
+            pyspy = shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy"
+            profiler = subprocess.Popen([pyspy, "record", "-p", str(server.proc.pid), "-d", str(int(args.duration)), "-r", "200",
+                                         "--threads", "-f", "raw", "-o", str(args.profile)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
         cpu0, t0 = server.cpu(), time.perf_counter()
         self_cpu0 = os.times()
         if args.client == "wrk":
@@ -209,6 +224,8 @@ def run_one(args: argparse.Namespace, mode: str, workdir: Path) -> dict:
         self_cpu1 = os.times()
         client_cpu = (self_cpu1.children_user - self_cpu0.children_user) + (self_cpu1.children_system - self_cpu0.children_system)
         rss = server.rss_mib()
+        if profiler is not None:
+            profiler.wait(timeout=60)
     finally:
         server.stop()
     seconds = stats["duration_us"] / 1e6
@@ -245,6 +262,8 @@ def main() -> int:
     parser.add_argument("--pool", type=int, default=20000, help="distinct generated events to cycle through")
     parser.add_argument("--db", type=Path, help="start from a copy of this database (default: empty)")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--bodies", type=Path, nargs="+", help="NDJSON files of hook objects to send instead of generated ones")
+    parser.add_argument("--profile", type=Path, help="py-spy the server during the run; raw (collapsed) stacks to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, server log)")
     args = parser.parse_args()
     modes = ["single", "batch"] if args.mode == "both" else [args.mode]
