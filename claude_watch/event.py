@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,6 +25,16 @@ HEADER_PROJECT = "X-Claude-Watch-Project"
 HEADER_PROJECT_DIR = "X-Claude-Project-Dir"
 
 _EVENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Server-made ids start with the time, so the unique index grows at its end (random ids would
+# touch a random page per insert), and carry a per-process nonce and counter, so two
+# collectors on one database never make the same id.
+_ID_NONCE = os.urandom(4).hex()
+_ID_COUNTER = itertools.count()
+
+
+def make_event_id(received_at: int) -> str:
+    return f"{received_at}-{_ID_NONCE}-{next(_ID_COUNTER)}"
+
 _FIELD_LIMIT = 512
 # A capture time more than a day ahead of receipt is a broken clock, not the future.
 _MAX_CLOCK_SKEW_MS = 24 * 3600 * 1000
@@ -82,10 +93,13 @@ def _reject_constant(name: str) -> Any:
     raise BadEvent(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def parse_json(text: str) -> Any:
     """Strict JSON: no NaN or Infinity, no unbounded nesting taking the server down."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except BadEvent:
         raise
     except RecursionError:
@@ -105,6 +119,8 @@ def decode_body(body: bytes) -> str:
 
 def _scrub_surrogates(text: str) -> str:
     """Lone surrogates ("\\ud800" in JSON) cannot be stored as UTF-8; show them as U+FFFD."""
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
         return text
@@ -156,7 +172,7 @@ def event_from_object(
     if ts is None or ts < 0 or ts > received_at + _MAX_CLOCK_SKEW_MS:
         ts = received_at
     return Event(
-        event_id=event_id or uuid.uuid4().hex,
+        event_id=event_id or make_event_id(received_at),
         ts=ts,
         received_at=received_at,
         session_id=_field(payload, "session_id") or "",

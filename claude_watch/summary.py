@@ -77,7 +77,7 @@ def summarize_tool(tool_name: str, tool_input: Any) -> str:
     if name in ("Grep", "Glob"):
         pattern = _get(tool_input, "pattern")
         where = _get(tool_input, "path")
-        return f"{pattern}  in {where}" if pattern and where else pattern
+        return f"{pattern} in {where}" if pattern and where else pattern
     if name == "WebFetch":
         return _get(tool_input, "url")
     if name == "WebSearch":

@@ -23,6 +23,8 @@ def clean(text: str, tab_size: int = 4) -> str:
     """Strip escape sequences and control characters; keep newlines, expand tabs."""
     if not text:
         return ""
+    if text.isprintable():  # the common case: nothing to strip (str.isprintable is C-fast)
+        return text
     text = _STRING_SEQUENCE.sub("", text)
     text = _CSI.sub("", text)
     text = _OTHER_ESCAPE.sub("", text)
@@ -35,7 +37,7 @@ def clean(text: str, tab_size: int = 4) -> str:
 
 def one_line(text: str, limit: int = 300) -> str:
     """Clean text folded onto one line (runs of whitespace become one space) and cut to `limit`."""
-    folded = _WHITESPACE_RUN.sub(" ", clean(text)).strip()
+    folded = text.strip() if text.isprintable() else _WHITESPACE_RUN.sub(" ", clean(text)).strip()
     if len(folded) > limit:
         folded = folded[: limit - 1] + "…"
     return folded
