@@ -125,7 +125,9 @@ class ClaudeWatchApp(App[int]):
         self._next_summaries_at = 0.0
         self._next_live_at = 0.0  # live repaints back off when they get expensive
         self._query_timer: Any = None
-        self.timings: dict[str, float] = {}  # last duration of each kind of refresh (bench)
+        self.timings: dict[str, float] = {}
+        self.shown_generation = -1  # the filter generation the events table shows
+        self.older_pages_shown = 0  # last duration of each kind of refresh (bench)
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -290,9 +292,12 @@ class ClaudeWatchApp(App[int]):
                                     limit=FOLLOW_ROWS if self.following else PAGE_ROWS)
         if generation != self._generation:
             return
+        queried = time.perf_counter()
         table = self.query_one(EventTable)
         table.show(self.window.rows, keep=None)
         table.move_cursor(row=0, animate=False)
+        self.shown_generation = generation
+        self.timings["filter_query"] = queried - started
         self.timings["filter_change"] = time.perf_counter() - started
 
     @work(exclusive=True, group="events-reload")
@@ -414,10 +419,15 @@ class ClaudeWatchApp(App[int]):
         assert self.window is not None
         self._events_busy = True
         try:
+            started = time.perf_counter()
             added = await self.window.load_older()
             if generation != self._generation or not added:
                 return
+            queried = time.perf_counter()
             self.query_one(EventTable).show(self.window.rows)
+            self.timings["older_query"] = queried - started
+            self.timings["older_show"] = time.perf_counter() - queried
+            self.older_pages_shown += 1
             if not self.window.at_head and self.following:
                 self.following = False
                 self.notify("Paused while you read history: f follows again", markup=False, timeout=4)

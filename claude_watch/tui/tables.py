@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
@@ -67,6 +69,49 @@ class WindowTable(DataTable):
         width = sum(c.get_render_width(self) for c in self.columns.values()) + self._row_label_column_width
         header = self.header_height if self.show_header else 0
         self.virtual_size = Size(width, self._total_row_height + header)
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
+        """A faster path for our one-line `Text` cells.
+
+        DataTable renders each cell through `console.render_lines(Styled(Padding(cell)))`,
+        ~0.3 ms a cell: a 40-row screen after each rebuild cost ~100 ms. Here the same result
+        (same styles, same padding, ellipsis when cut) comes straight from `Text.render`.
+        Headers and anything that is not a `Text` take DataTable's own path.
+        """
+        if row_index < 0 or column_index < 0 or row_index < self.fixed_rows or column_index < self.fixed_columns:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
+                     self._update_count, self._pseudo_class_state)
+        lines = self._cell_render_cache.get(cache_key)
+        if lines is not None:
+            return lines
+        cell = self._data.get(row_key, {}).get(column_key)
+        if not isinstance(cell, Text) or self.rows[row_key].height != 1:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        pad = self.cell_padding
+        inner = max(0, width - 2 * pad)
+        console = self.app.console
+        text = cell.copy()
+        text.end = ""
+        text.truncate(inner, overflow="ellipsis")
+        gap = max(0, inner - text.cell_len)
+        left = gap if cell.justify == "right" else gap // 2 if cell.justify == "center" else 0
+        # `Text.render` leaves the base style off when there are no spans: put it back.
+        body = Segment.apply_style(text.render(console), console.get_style(cell.style) if cell.style else None)
+        segments = [Segment(" " * (pad + left)), *body, Segment(" " * (pad + gap - left))]
+        line = Segment.adjust_line_length(list(Segment.apply_style(segments, pre_style, post_style)), width,
+                                          pre_style + post_style)
+        lines = [line]
+        self._cell_render_cache[cache_key] = lines
+        return lines
 
     def current_key(self) -> str | None:
         if not self.row_count:
@@ -265,6 +310,7 @@ class EventTable(WindowTable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="events", **kwargs)
+        self._shown_keys: list[str] = []
 
     def on_mount(self) -> None:
         for label, key, width in (
@@ -290,7 +336,16 @@ class EventTable(WindowTable):
             self.refresh()
 
     def show(self, events: Sequence[Any], keep: str | None = None) -> None:
-        self.replace_rows([(str(e.id), event_cells(e)) for e in events], keep=keep)
+        keys = [str(e.id) for e in events]
+        shown = self._shown_keys
+        if shown and len(keys) > len(shown) and keys[: len(shown)] == shown and keep is None:
+            # Paging back only added older rows at the bottom: append them, no rebuild.
+            with self.app.batch_update():
+                for event in events[len(shown):]:
+                    self.add_row(*event_cells(event), key=str(event.id))
+        else:
+            self.replace_rows(list(zip(keys, (event_cells(e) for e in events))), keep=keep)
+        self._shown_keys = keys
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
