@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Footer, Header, Input, Static
 
 from claude_watch.clock import now_ms
 from claude_watch.tui.bars import FilterBar, QuerySuggester, Status, StatusLine
@@ -141,6 +141,7 @@ class ClaudeWatchApp(App[int]):
         with Vertical(id="events-box"):
             yield FilterBar()
             yield EventTable()
+            yield Static(Text(""), id="empty")
         yield StatusLine()
         yield Footer()
 
@@ -283,6 +284,30 @@ class ClaudeWatchApp(App[int]):
         sessions_title.append("  [2]")
         self.query_one("#sessions-box").border_title = sessions_title
 
+    def _show_empty_hint(self) -> None:
+        """An empty table says why, and what to do, instead of just being empty."""
+        hint = self.query_one("#empty", Static)
+        empty = self.window is not None and not self.window.rows
+        hint.display = empty
+        self.query_one("#events-box").set_class(empty, "-empty")
+        if not empty:
+            return
+        if self.view_filter.is_empty:
+            text = Text("No events yet.\n\n", style="bold")
+            text.append("Send Claude Code's hooks here: ")
+            text.append("claude-watch hooks install", style="bold cyan")
+            if self.status.address:
+                text.append("  (listening on ")
+                text.append(safe_str(self.status.address), style="bold")
+                text.append(")")
+            text.append("\nor watch made-up traffic: ")
+            text.append("claude-watch --demo", style="bold cyan")
+        else:
+            text = Text("No events match ", style="bold")
+            text.append_text(self.view_filter.describe())
+            text.append("\n\nesc clears the filter, a shows everything", style="dim")
+        hint.update(text)
+
     # -- loading ---------------------------------------------------------------------------
 
     async def _reload_events(self, generation: int) -> None:
@@ -296,6 +321,7 @@ class ClaudeWatchApp(App[int]):
         table = self.query_one(EventTable)
         table.show(self.window.rows, keep=None)
         table.move_cursor(row=0, animate=False)
+        self._show_empty_hint()
         self.shown_generation = generation
         self.timings["filter_query"] = queried - started
         self.timings["filter_change"] = time.perf_counter() - started
@@ -326,6 +352,7 @@ class ClaudeWatchApp(App[int]):
             # Following at the top: stay on the newest row; elsewhere: stay on the same event.
             keep = str(self.window.rows[0].id) if at_top and self.window.rows else None
             table.show(self.window.rows, keep=keep)
+            self._show_empty_hint()
             spent = time.perf_counter() - started
             self.timings["live_repaint"] = spent
             # The table's repaint that follows costs about as much again: back off so the

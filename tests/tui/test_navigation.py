@@ -124,3 +124,19 @@ async def test_sort_sessions(make_app):
         await wait_for(pilot, lambda: [r[5] for r in table_texts(sessions)[1:]] == ["17", "13"] + [] or True)
         counts = [int(r[5]) for r in table_texts(sessions)[1:]]
         assert counts == sorted(counts, reverse=True)
+
+
+async def test_mouse_click_selects_project_and_opens_event(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        app, events, n = await seeded(pilot)
+        projects = app.query_one(ProjectsTable)
+        row = row_of(projects, 0, "webshop")
+        await pilot.click(ProjectsTable, offset=(3, row + 1))  # +1: the header line; highlights
+        assert projects.cursor_row == row
+        await pilot.click(ProjectsTable, offset=(3, row + 1))  # clicking the highlighted row selects it
+        await wait_for(pilot, lambda: app.view_filter.project == "webshop")
+        await wait_for(pilot, lambda: events.row_count == 17)
+        await pilot.click(EventTable, offset=(3, 3))  # the third event
+        assert events.cursor_row == 2
+        await pilot.click(EventTable, offset=(3, 3))  # a second click on the highlighted row opens it
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "DetailScreen")
