@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -90,11 +91,11 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, db: Path, workdir: Path) -> None:
+    def __init__(self, db: Path, workdir: Path, command: list[str] | None = None) -> None:
         env = {**os.environ, "CLAUDE_WATCH_SPOOL": str(workdir / "spool"), "CLAUDE_WATCH_TOKEN": ""}
         env.pop("CLAUDE_WATCH_TOKEN")
         self.proc = subprocess.Popen(
-            [str(CLAUDE_WATCH), "serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db)],
+            [*(command or [str(CLAUDE_WATCH)]), "serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db)],
             stdout=subprocess.PIPE, stderr=open(workdir / "server.log", "wb"), env=env, text=True,
         )
         line = self.proc.stdout.readline().strip()
@@ -205,7 +206,7 @@ def run_one(args: argparse.Namespace, mode: str, workdir: Path) -> dict:
     db = workdir / f"ingest-{mode}.db"
     if args.db:
         shutil.copy(args.db, db)
-    server = Server(db, workdir)
+    server = Server(db, workdir, shlex.split(args.server_cmd) if args.server_cmd else None)
     try:
         profiler = None
         if args.profile:
@@ -263,6 +264,8 @@ def main() -> int:
     parser.add_argument("--db", type=Path, help="start from a copy of this database (default: empty)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--bodies", type=Path, nargs="+", help="NDJSON files of hook objects to send instead of generated ones")
+    parser.add_argument("--server-cmd", help='command to run instead of .venv/bin/claude-watch (gets "serve --host ..."), '
+                        'e.g. a script that patches the core before calling claude_watch.cli.main')
     parser.add_argument("--profile", type=Path, help="py-spy the server during the run; raw (collapsed) stacks to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, server log)")
     args = parser.parse_args()
