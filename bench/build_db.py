@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import sqlite3
 import sys
@@ -310,7 +309,6 @@ async def build(out: Path, n_events: int, batch: int, seed: int, days: float, n_
     # Leave a checkpointed file: the benchmarks then start from the same state.
     con = sqlite3.connect(out)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.execute("ANALYZE") if os.environ.get("BENCH_ANALYZE") else None
     con.close()
     return {
         "events": total, "sessions": sessions, "projects": projects, "generate_s": round(t_gen, 1),
