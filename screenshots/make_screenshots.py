@@ -104,7 +104,8 @@ async def main() -> None:
             app.sub_title = SHOWN_ADDRESS
             events = app.query_one(EventTable)
             await until(pilot, lambda: events.row_count == total)
-            await until(pilot, lambda: app.query_one(SessionsTable).row_count == 4)
+            # Summaries refresh at most once a second: wait for the final counts.
+            await until(pilot, lambda: sum(s.events for s in app.query_one(SessionsTable).summaries) == total)
             await pilot.pause(0.3)
             save(app, "overview")
 

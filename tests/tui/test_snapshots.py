@@ -10,7 +10,7 @@ import pytest
 from claude_watch.collector import CollectorConfig
 from claude_watch.tui.app import ClaudeWatchApp
 from claude_watch.tui.detail import DetailScreen
-from claude_watch.tui.tables import EventTable, SessionsTable
+from claude_watch.tui.tables import EventTable, ProjectsTable, SessionsTable
 
 from .conftest import SIZE, frozen_clock, seed_samples, table_texts, wait_for
 
@@ -28,7 +28,10 @@ async def seeded(pilot) -> None:
     app.status.address = "http://127.0.0.1:4820"  # the real port is random
     app.sub_title = app.status.address
     await wait_for(pilot, lambda: app.query_one(EventTable).row_count == n)
-    await wait_for(pilot, lambda: app.query_one(SessionsTable).row_count == 3)
+    # Summaries refresh at most once a second: wait for the final counts, not just the rows.
+    await wait_for(pilot, lambda: sum(s.events for s in app.query_one(SessionsTable).summaries) == n
+                   and sum(p.events for p in app.query_one(ProjectsTable).summaries) == n)
+    await wait_for(pilot, lambda: app.status.total == n)
     await pilot.pause(0.3)
 
 
