@@ -19,8 +19,9 @@ FORMATS = ("json", "ndjson")
 _RAW_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
-def _escape_unsafe(text: str) -> str:
-    if _RAW_UNSAFE.search(text) is None:
+def escape_unsafe(text: str) -> str:
+    """Write C1 controls, DEL and U+2028/9 as JSON escapes (`\\u009b`): same JSON, inert text."""
+    if text.isascii() and "\x7f" not in text:
         return text
     return _RAW_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
@@ -34,12 +35,11 @@ async def write_events(store: Store, flt: EventFilter, out: IO[str], fmt: str = 
     if as_array:
         out.write("[")
     async for batch in store.iter_event_json(flt):
-        lines = [_escape_unsafe(text) for text in batch]
         if as_array:
-            out.write(("\n" if count == 0 else ",\n") + ",\n".join(lines))
+            out.write(("\n" if count == 0 else ",\n") + escape_unsafe(",\n".join(batch)))
         else:
-            out.write("\n".join(lines) + "\n")
-        count += len(lines)
+            out.write(escape_unsafe("\n".join(batch)) + "\n")
+        count += len(batch)
     if as_array:
         out.write("\n]\n" if count else "]\n")
     return count

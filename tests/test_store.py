@@ -275,3 +275,40 @@ async def test_close_commits_what_is_queued(tmp_path: Path) -> None:
     reopened = await Store.open(tmp_path / "q.db")
     assert await reopened.total_events() == 20
     await reopened.close()
+
+
+async def test_free_text_finds_events_before_and_after_they_are_indexed(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from claude_watch.store import writer
+
+    async def not_yet(db):
+        return 0
+
+    monkeypatch.setattr(store_module, "index_chunk", not_yet)
+    stored = await _fill(store)
+    flt = EventFilter(text="refactor module6")
+    before = [e.id for e in (await store.list_events(flt)).events]
+    assert before == [e.id for e in stored if "module6 carefully" in e.payload]
+    monkeypatch.setattr(store_module, "index_chunk", writer.index_chunk)
+    await store.wait_indexed()
+    assert [e.id for e in (await store.list_events(flt)).events] == before
+    db = sqlite3.connect(store.path)
+    assert db.execute("SELECT indexed_upto FROM search_progress").fetchone()[0] == 50
+    db.close()
+
+
+async def test_windowed_search_pages_equal_one_unbounded_query(store: Store) -> None:
+    """Events spread over weeks: the windowed search returns exactly the unbounded answer."""
+    batch = [event(session=f"s{i % 4}", kind="UserPromptSubmit", ts=T0 - i * 3_100_000, prompt=f"deploy {'common' if i % 3 else 'rare'} step{i}")
+             for i in range(400)]
+    stored = await store.submit(batch)
+    await store.wait_indexed()
+    for words, predicate in (("common", lambda e: "common" in e.payload), ("rare step1", lambda e: "rare step1" in e.payload)):
+        expected = [e.id for e in sorted(stored, key=lambda e: (e.ts, e.id), reverse=True) if predicate(e)]
+        got, cursor = [], None
+        while True:
+            page = await store.list_events(EventFilter(text=words), limit=25, before=cursor)
+            got += [e.id for e in page.events]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert got == expected

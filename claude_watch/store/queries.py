@@ -38,7 +38,7 @@ _WORD = re.compile(r"\S+")
 
 
 def search_expression(text: str) -> str | None:
-    """A user's words -> an FTS5 query: every word must appear, each as a phrase prefix.
+    """A user's words -> an FTS5 query: every word must appear (the last one as a prefix).
 
     Each word is quoted, so FTS5 syntax in it (AND, NEAR, *, :) is just text, and the
     tokenizer splits `src/checkout.ts` into the phrase `src checkout ts`.
@@ -47,21 +47,51 @@ def search_expression(text: str) -> str | None:
     words = [w for w in words if any(ch.isalnum() for ch in w)]
     if not words:
         return None
-    return " AND ".join(f'"{word}"*' for word in words)
+    # Only the last word is a prefix (it may still be being typed): every prefix query makes
+    # FTS5 merge the lists of all the tokens it covers, 40x the cost of a whole word.
+    return " AND ".join([*(f'"{word}"' for word in words[:-1]), f'"{words[-1]}"*'])
 
 
-def where_clause(flt: EventFilter) -> tuple[str, list[Any]]:
+def _like_pattern(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def text_clause(text: str, floor_id: int | None = None) -> tuple[str, list[Any]] | None:
+    """Free text: the search index, plus a plain scan of the few newest events not indexed yet.
+
+    `floor_id` bounds the index lookup to rowids from there up (see Store.list_events).
+    """
+    expression = search_expression(text)
+    if expression is None:
+        return None
+    words = [w for w in _WORD.findall(text) if any(ch.isalnum() for ch in w)]
+    index_part = "SELECT rowid FROM events_search WHERE events_search MATCH ?"
+    params: list[Any] = [expression]
+    if floor_id is not None:
+        index_part += " AND rowid >= ?"
+        params.append(floor_id)
+    tail = " AND ".join("(summary LIKE ? ESCAPE '\\' OR payload LIKE ? ESCAPE '\\')" for _ in words)
+    for word in words:
+        params += [_like_pattern(word)] * 2
+    sql = f"(id IN ({index_part}) OR (id > (SELECT indexed_upto FROM search_progress) AND {tail}))"
+    return sql, params
+
+
+def where_clause(flt: EventFilter, floor_id: int | None = None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
+    # With a session, its index is always the narrowest: the unary + keeps SQLite (which has
+    # no statistics) from picking the event-type or tool index instead (1 s -> 0.4 ms at 1M).
+    hint = "+" if flt.session_id is not None else ""
     if flt.project is not None:
-        clauses.append("project = ?")
+        clauses.append(f"{hint}project = ?")
         params.append(flt.project)
     if flt.session_id is not None:
         clauses.append("session_id = ?")
         params.append(flt.session_id)
     for column, values in (("event_type", flt.event_types), ("tool_name", flt.tools)):
         if values:
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            clauses.append(f"{hint}{column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
     if flt.since is not None:
         clauses.append("ts >= ?")
@@ -70,17 +100,17 @@ def where_clause(flt: EventFilter) -> tuple[str, list[Any]]:
         clauses.append("ts < ?")
         params.append(flt.until)
     if flt.text:
-        expression = search_expression(flt.text)
-        if expression is not None:
-            clauses.append("id IN (SELECT rowid FROM events_search WHERE events_search MATCH ?)")
-            params.append(expression)
+        text = text_clause(flt.text, floor_id)
+        if text is not None:
+            clauses.append(text[0])
+            params.extend(text[1])
     return (" AND ".join(clauses) if clauses else "1"), params
 
 
 def page_query(
-    flt: EventFilter, limit: int, before: Cursor | None, with_payload: bool = False
+    flt: EventFilter, limit: int, before: Cursor | None, with_payload: bool = False, floor_id: int | None = None
 ) -> tuple[str, list[Any]]:
-    where, params = where_clause(flt)
+    where, params = where_clause(flt, floor_id)
     if before is not None:
         where += " AND (ts < ? OR (ts = ? AND id < ?))"
         params += [before.ts, before.ts, before.id]
@@ -102,23 +132,35 @@ def _iso(column: str) -> str:
     return f"strftime('%Y-%m-%dT%H:%M:%fZ', {column} / 1000.0, 'unixepoch')"
 
 
-# The exported form of an event, built by SQLite itself: the derived fields, then the payload
-# as stored (json() only drops insignificant whitespace). Export, `GET /events` and the TUI's
-# export all use this one expression, so they cannot drift apart.
+def _field(name: str, sql: str) -> str:
+    return f"'\"{name}\":' || {sql}"
+
+
+# The exported form of an event, built by SQLite itself as text: the derived fields, then the
+# payload exactly as stored (it was validated as JSON on the way in; only a payload spread over
+# several lines is re-serialised by json(), so that NDJSON stays one event a line). Export,
+# `GET /events` and the TUI's export all use this one expression, so they cannot drift apart.
 EXPORT_OBJECT = (
-    "json_object("
-    "'event_id', event_id, "
-    f"'ts', {_iso('ts')}, "
-    f"'received_at', {_iso('received_at')}, "
-    "'project', project, 'session_id', session_id, 'event_type', event_type, "
-    "'tool_name', tool_name, 'tool_use_id', tool_use_id, 'agent_id', agent_id, 'cwd', cwd, "
-    "'summary', summary, 'payload', json(payload))"
+    "'{' || "
+    + " || ',' || ".join(
+        [
+            _field("event_id", "json_quote(event_id)"),
+            _field("ts", f"json_quote({_iso('ts')})"),
+            _field("received_at", f"json_quote({_iso('received_at')})"),
+            *(_field(column, f"json_quote({column})") for column in (
+                "project", "session_id", "event_type", "tool_name", "tool_use_id", "agent_id", "cwd", "summary")),
+            _field("payload", "CASE WHEN instr(payload, char(10)) OR instr(payload, char(13)) THEN json(payload) ELSE payload END"),
+        ]
+    )
+    + " || '}'"
 )
 
 
-def export_page_query(flt: EventFilter, limit: int, before: Cursor | None) -> tuple[str, list[Any]]:
+def export_page_query(
+    flt: EventFilter, limit: int, before: Cursor | None, floor_id: int | None = None
+) -> tuple[str, list[Any]]:
     """Newest first, as (ts, id, exported JSON) rows, for `GET /events`."""
-    sql, params = page_query(flt, limit, before)
+    sql, params = page_query(flt, limit, before, floor_id=floor_id)
     return sql.replace(f"SELECT {EVENT_LIST_COLUMNS}", f"SELECT ts, id, {EXPORT_OBJECT}", 1), params
 
 

@@ -81,4 +81,22 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+MIGRATIONS.append(
+    """
+    -- The search index moves off the commit path: a request is answered once its event is
+    -- committed, and the writer indexes committed events in chunks when no write is waiting.
+    -- Events above `indexed_upto` are searched by a plain scan until then.
+    DROP TRIGGER events_search_insert;
+    CREATE TABLE search_progress (indexed_upto INTEGER NOT NULL);
+    INSERT INTO search_progress VALUES ((SELECT coalesce(max(id), 0) FROM events));
+    -- Only an indexed row may be removed from the index (FTS5 would miscount otherwise).
+    DROP TRIGGER events_search_delete;
+    CREATE TRIGGER events_search_delete AFTER DELETE ON events
+    WHEN old.id <= (SELECT indexed_upto FROM search_progress) BEGIN
+        INSERT INTO events_search (events_search, rowid, summary, body)
+        VALUES ('delete', old.id, old.summary, substr(old.payload, 1, 65536));
+    END;
+    """
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

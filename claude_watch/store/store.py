@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import aiosqlite
@@ -31,13 +32,14 @@ from claude_watch.store.models import (
 )
 from claude_watch.store.retention import delete_chunk, recount_summaries
 from claude_watch.store.schema import MIGRATIONS, SCHEMA_VERSION
-from claude_watch.store.writer import write_batch
+from claude_watch.store.writer import index_chunk, write_batch
 
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[list[Event]], None]
 
 MAX_BATCH_EVENTS = 2000
+_SEARCH_WINDOWS_MS = (3_600_000, 6 * 3_600_000, 48 * 3_600_000, 14 * 86_400_000)
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -154,14 +156,34 @@ class Store:
         return await future
 
     async def _write_loop(self) -> None:
+        unindexed = True  # there may be events to index from an earlier run
         while True:
-            await self._wakeup.wait()
+            if not unindexed or self._closing:
+                await self._wakeup.wait()
             self._wakeup.clear()
             while self._pending:
                 batch = self._take_batch()
                 await self._commit(batch)
+                unindexed = True
             if self._closing and not self._pending:
                 return
+            if unindexed:
+                # Writes always go first: one chunk, then look at the queue again.
+                unindexed = await self._index_some()
+
+    async def _index_some(self) -> bool:
+        """Index one chunk of committed events; True while more may be waiting."""
+        try:
+            async with self._write_lock:
+                return await index_chunk(self._writer) > 0
+        except Exception as error:  # search lags behind; storing events matters more
+            log.warning("cannot update the search index (will retry with the next write): %s", error)
+            return False
+
+    async def wait_indexed(self) -> None:
+        """Until every committed event is in the search index (tests, benchmarks)."""
+        while await self._index_some():
+            pass
 
     def _take_batch(self) -> list[tuple[list[Event], asyncio.Future[list[Event]]]]:
         batch, count = [], 0
@@ -241,10 +263,41 @@ class Store:
     async def list_events(
         self, flt: EventFilter = EventFilter(), limit: int = 100, before: Cursor | None = None, with_payload: bool = False
     ) -> EventPage:
-        sql, params = queries.page_query(flt, limit, before, with_payload)
-        events = [queries.event_from_row(row) for row in await self._fetchall(sql, params)]
+        rows = await self._page(
+            flt, limit, before, lambda f, floor: queries.page_query(f, limit, before, with_payload, floor)
+        )
+        events = [queries.event_from_row(row) for row in rows]
         next_cursor = Cursor.of(events[-1]) if len(events) == limit else None
         return EventPage(events, next_cursor)
+
+    async def _page(self, flt: EventFilter, limit: int, before: Cursor | None, build) -> list:
+        """Run a newest-first page query; free text is tried on recent time windows first.
+
+        A common word matches most of the history, and asking the index for all of it costs
+        seconds at a million events. The newest page almost always lies in the last hour or
+        days, so the query runs on growing windows below the page's upper time, each bounded
+        in the index by the lowest id in the window, and stops at the first that fills the
+        page; the last try has no window. The answer is the same as one unbounded query.
+        """
+        if not flt.text or queries.search_expression(flt.text) is None:
+            return await self._fetchall(*build(flt, None))
+        upper = before.ts if before is not None else flt.until
+        if upper is None:
+            (upper,) = (await self._fetchall("SELECT max(ts) FROM events"))[0]
+        if upper is None:
+            return []
+        for window in _SEARCH_WINDOWS_MS:
+            bound = upper - window
+            if flt.since is not None and bound <= flt.since:
+                break
+            (floor_id,) = (await self._fetchall("SELECT min(id) FROM events INDEXED BY events_by_ts WHERE ts >= ?", (bound,)))[0]
+            if floor_id is None:
+                continue
+            windowed = replace(flt, since=bound)
+            rows = await self._fetchall(*build(windowed, floor_id))
+            if len(rows) >= limit:
+                return rows
+        return await self._fetchall(*build(flt, None))
 
     async def list_events_newer(self, flt: EventFilter, after: Cursor, limit: int = 500) -> list[Event]:
         sql, params = queries.newer_query(flt, after, limit)
@@ -305,8 +358,8 @@ class Store:
 
     async def list_event_json(self, flt: EventFilter, limit: int, before: Cursor | None) -> list[tuple[int, int, str]]:
         """A newest-first page as (ts, id, exported JSON text) rows."""
-        sql, params = queries.export_page_query(flt, limit, before)
-        return [tuple(row) for row in await self._fetchall(sql, params)]
+        rows = await self._page(flt, limit, before, lambda f, floor: queries.export_page_query(f, limit, before, floor))
+        return [tuple(row) for row in rows]
 
     async def iter_event_json(self, flt: EventFilter = EventFilter(), batch_size: int = 5000) -> AsyncIterator[list[str]]:
         """Every matching event as exported JSON text, oldest first, a batch at a time.

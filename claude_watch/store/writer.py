@@ -136,6 +136,33 @@ async def _known_sessions(db: aiosqlite.Connection, session_ids: list[str]) -> d
     return known
 
 
+INDEX_CHUNK = 1000
+
+
+async def index_chunk(db: aiosqlite.Connection) -> int:
+    """Add the next committed events to the search index; returns how many (0: all indexed)."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        async with db.execute("SELECT indexed_upto FROM search_progress") as cursor:
+            (upto,) = await cursor.fetchone()
+        async with db.execute(
+            "SELECT max(id), count(*) FROM (SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?)", (upto, INDEX_CHUNK)
+        ) as cursor:
+            last, count = await cursor.fetchone()
+        if count:
+            await db.execute(
+                "INSERT INTO events_search (rowid, summary, body)"
+                " SELECT id, summary, substr(payload, 1, 65536) FROM events WHERE id > ? AND id <= ?",
+                (upto, last),
+            )
+            await db.execute("UPDATE search_progress SET indexed_upto = ?", (last,))
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise
+    return count
+
+
 async def write_batch(db: aiosqlite.Connection, events: list[Event]) -> WriteResult:
     """Store `events` (already normalised) in one transaction; the caller commits."""
     result = WriteResult()
