@@ -296,8 +296,10 @@ async def test_free_text_finds_events_before_and_after_they_are_indexed(store: S
     db.close()
 
 
-async def test_windowed_search_pages_equal_one_unbounded_query(store: Store) -> None:
-    """Events spread over weeks: the windowed search returns exactly the unbounded answer."""
+@pytest.mark.parametrize("few_matches", [5, 2000])
+async def test_windowed_search_pages_equal_one_unbounded_query(store: Store, monkeypatch: pytest.MonkeyPatch, few_matches: int) -> None:
+    """Events spread over weeks: both search paths (by ids, by windows) give the unbounded answer."""
+    monkeypatch.setattr(store_module, "_FEW_MATCHES", few_matches)
     batch = [event(session=f"s{i % 4}", kind="UserPromptSubmit", ts=T0 - i * 3_100_000, prompt=f"deploy {'common' if i % 3 else 'rare'} step{i}")
              for i in range(400)]
     stored = await store.submit(batch)

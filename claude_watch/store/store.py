@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 Subscriber = Callable[[list[Event]], None]
 
 MAX_BATCH_EVENTS = 2000
-_SEARCH_WINDOWS_MS = (3_600_000, 6 * 3_600_000, 48 * 3_600_000, 14 * 86_400_000)
+_SEARCH_WINDOWS_MS = (3_600_000, 6 * 3_600_000, 48 * 3_600_000)
+_FEW_MATCHES = 2000
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -264,40 +265,48 @@ class Store:
         self, flt: EventFilter = EventFilter(), limit: int = 100, before: Cursor | None = None, with_payload: bool = False
     ) -> EventPage:
         rows = await self._page(
-            flt, limit, before, lambda f, floor: queries.page_query(f, limit, before, with_payload, floor)
+            flt, limit, before, lambda f, floor, ids: queries.page_query(f, limit, before, with_payload, floor, ids)
         )
         events = [queries.event_from_row(row) for row in rows]
         next_cursor = Cursor.of(events[-1]) if len(events) == limit else None
         return EventPage(events, next_cursor)
 
     async def _page(self, flt: EventFilter, limit: int, before: Cursor | None, build) -> list:
-        """Run a newest-first page query; free text is tried on recent time windows first.
+        """Run a newest-first page query; free text takes one of two fast paths.
 
-        A common word matches most of the history, and asking the index for all of it costs
-        seconds at a million events. The newest page almost always lies in the last hour or
-        days, so the query runs on growing windows below the page's upper time, each bounded
-        in the index by the lowest id in the window, and stops at the first that fills the
-        page; the last try has no window. The answer is the same as one unbounded query.
+        A word that few events hold: its matches (at most FEW_MATCHES) are looked up first and
+        the page is read by id. A common word matches most of the history, and asking the index
+        for all of it costs seconds at a million events; the newest page almost always lies in
+        the last hours or days, so the query runs on growing windows below the page's upper
+        time, each bounded in the index by the lowest id in the window, and stops at the first
+        that fills the page; the last try has no window. Either way the answer is the same as
+        one unbounded query.
         """
-        if not flt.text or queries.search_expression(flt.text) is None:
-            return await self._fetchall(*build(flt, None))
+        candidates = queries.text_candidates_query(flt.text, _FEW_MATCHES + 1) if flt.text else None
+        if candidates is None:
+            return await self._fetchall(*build(flt, None, None))
+        ids = [row[0] for row in await self._fetchall(*candidates)]
+        if len(ids) <= _FEW_MATCHES:
+            return await self._fetchall(*build(flt, None, ids))
         upper = before.ts if before is not None else flt.until
         if upper is None:
             (upper,) = (await self._fetchall("SELECT max(ts) FROM events"))[0]
-        if upper is None:
-            return []
         for window in _SEARCH_WINDOWS_MS:
             bound = upper - window
-            if flt.since is not None and bound <= flt.since:
-                break
-            (floor_id,) = (await self._fetchall("SELECT min(id) FROM events INDEXED BY events_by_ts WHERE ts >= ?", (bound,)))[0]
+            last_try = flt.since is not None and bound <= flt.since
+            if last_try:
+                bound = flt.since  # the filter's own range is the last window needed
+            (floor_id, ceiling_id) = (await self._fetchall(
+                "SELECT min(id), max(id) FROM events INDEXED BY events_by_ts WHERE ts >= ? AND ts <= ?", (bound, upper)
+            ))[0]
             if floor_id is None:
+                if last_try:
+                    return []
                 continue
-            windowed = replace(flt, since=bound)
-            rows = await self._fetchall(*build(windowed, floor_id))
-            if len(rows) >= limit:
+            rows = await self._fetchall(*build(replace(flt, since=bound), (floor_id, ceiling_id), None))
+            if len(rows) >= limit or last_try:
                 return rows
-        return await self._fetchall(*build(flt, None))
+        return await self._fetchall(*build(flt, None, None))
 
     async def list_events_newer(self, flt: EventFilter, after: Cursor, limit: int = 500) -> list[Event]:
         sql, params = queries.newer_query(flt, after, limit)
@@ -358,7 +367,9 @@ class Store:
 
     async def list_event_json(self, flt: EventFilter, limit: int, before: Cursor | None) -> list[tuple[int, int, str]]:
         """A newest-first page as (ts, id, exported JSON text) rows."""
-        rows = await self._page(flt, limit, before, lambda f, floor: queries.export_page_query(f, limit, before, floor))
+        rows = await self._page(
+            flt, limit, before, lambda f, floor, ids: queries.export_page_query(f, limit, before, floor, ids)
+        )
         return [tuple(row) for row in rows]
 
     async def iter_event_json(self, flt: EventFilter = EventFilter(), batch_size: int = 5000) -> AsyncIterator[list[str]]:
