@@ -92,7 +92,9 @@ class Collector:
                 sys.exit("soak: --tui needs tmux")
             port = free_port()
             command = f"CLAUDE_WATCH_SPOOL={self.spool} exec {PYTHON} -m claude_watch --port {port} --db {self.db}"
-            subprocess.run([*self.tmux, "new-session", "-d", "-x", "160", "-y", "48", "-s", "soak", command], check=True)
+            # its own working folder: the monitor's `e` (export) writes files there
+            subprocess.run([*self.tmux, "new-session", "-d", "-x", "160", "-y", "48", "-s", "soak", "-c",
+                            str(self.db.parent), command], check=True)
             self.url = f"http://127.0.0.1:{port}"
             self.pid = int(subprocess.run([*self.tmux, "display-message", "-p", "-t", "soak", "#{pane_pid}"],
                                           capture_output=True, text=True, check=True).stdout)
@@ -241,6 +243,8 @@ async def soak(args: argparse.Namespace, collector: Collector) -> dict:
         "rss_baseline_mib": round(baseline / 1024, 1),
         "rss_end_mib": round(final_rss / 1024, 1),
         "rss_growth_pct": round((final_rss - baseline) / baseline * 100, 1),
+        # SQLite's page caches (32 MB a connection) keep filling for a few minutes as the file grows
+        "rss_growth_pct_after_3_min": next((round((final_rss - kib) / kib * 100, 1) for t, kib in samples if t >= 180), None),
         "rss_samples_mib": [(t, round(kib / 1024, 1)) for t, kib in samples],
         "stored_via_api": len(stored),
         "missing": len(missing),

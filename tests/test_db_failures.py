@@ -77,8 +77,8 @@ def tmpfs(path: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
-async def start_collector(db: Path, spool: Path) -> Collector:
-    collector = Collector(CollectorConfig(port=0, db_path=db, spool_dir=spool, spool_interval_s=3600))
+async def start_collector(db: Path, spool: Path, **options) -> Collector:
+    collector = Collector(CollectorConfig(port=0, db_path=db, spool_dir=spool, spool_interval_s=3600, **options))
     await collector.start()
     return collector
 
@@ -273,19 +273,19 @@ print("released", flush=True)
 
 async def test_locked_past_the_busy_timeout_is_503_then_recovers(tmp_path: Path) -> None:
     db = tmp_path / "events.db"
-    collector = await start_collector(db, tmp_path / "spool")
+    collector = await start_collector(db, tmp_path / "spool", busy_timeout_ms=500)
     holder = await asyncio.create_subprocess_exec(sys.executable, "-c", LOCK_HOLDER, str(db), stdin=asyncio.subprocess.PIPE,
                                                   stdout=asyncio.subprocess.PIPE)
     try:
         async with aiohttp.ClientSession(base_url=collector.address) as http:
-            assert (await post(http, hook(), "before"))[0] == 200 or True
+            assert (await post(http, hook(), "before"))[0] == 200
             assert (await holder.stdout.readline()).strip() == b"locked"
             start = time.monotonic()
             results = await asyncio.gather(*(post(http, hook(n=i), f"locked-{i}") for i in range(10)))
             waited = time.monotonic() - start
             assert {status for status, _ in results} == {503}, results
             assert "locked" in results[0][1]["error"]
-            assert waited < 12, f"10 posts during a lock took {waited:.1f} s: they must share one wait"
+            assert waited < 3, f"10 posts during a lock took {waited:.1f} s with a 0.5 s busy timeout"
             report = await health(http)
             assert report["status"] == "degraded" and "locked" in report["write_error"]
             async with http.get("/events") as response:  # readers are not blocked in WAL mode
