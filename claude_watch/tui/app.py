@@ -123,7 +123,8 @@ class ClaudeWatchApp(App[int]):
         self._summaries_dirty = True
         self._summaries_busy = False
         self._next_summaries_at = 0.0
-        self._next_live_at = 0.0  # live repaints back off when they get expensive
+        self._next_live_at = 0.0
+        self._next_spool_scan_at = 0.0  # live repaints back off when they get expensive
         self._query_timer: Any = None
         self.timings: dict[str, float] = {}
         self.shown_generation = -1  # the filter generation the events table shows
@@ -252,7 +253,10 @@ class ClaudeWatchApp(App[int]):
         collector = self.collector
         if collector is not None and self.status.server_error is None and not self.status.starting:
             try:
-                self.status.spool_backlog = collector.spool_backlog()
+                if time.monotonic() >= self._next_spool_scan_at:
+                    # A directory scan: every 2 s is plenty, and cheap even with a big backlog.
+                    self._next_spool_scan_at = time.monotonic() + 2.0
+                    self.status.spool_backlog = collector.spool_backlog()
                 rejections = collector.ingestor.rejections
                 self.status.rejected = rejections.count
                 latest = rejections.latest
@@ -266,6 +270,7 @@ class ClaudeWatchApp(App[int]):
             pass
 
     def _show_filter_state(self) -> None:
+        self.status.filters = None if self.view_filter.is_empty else self.view_filter.describe()
         box = self.query_one("#events-box")
         title = Text("Events  [3]  ", style="bold")
         title.append_text(self.view_filter.describe())
@@ -570,6 +575,14 @@ class ClaudeWatchApp(App[int]):
             return
         self.last_export = path
         self.notify(f"Exported {written:,} events to {path}", title="Export", markup=False, timeout=8)
+
+    MAIN_ONLY = frozenset({"filter", "toggle_follow", "export", "show_all", "back", "focus_pane"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The monitor's keys act on the monitor: off (and out of the footer) elsewhere."""
+        if action in self.MAIN_ONLY and len(self.screen_stack) > 1:
+            return False
+        return True
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -27,6 +27,7 @@ class Status:
     spool_backlog: int = 0
     rejected: int = 0
     rejected_reason: str | None = None
+    filters: Text | None = None  # the active filters, already made safe (ViewFilter.describe)
 
     def render(self) -> Text:
         out = Text()
@@ -51,6 +52,9 @@ class Status:
             out.append(" (", style="dim")
             out.append(safe_str(self.rejected_reason)[:60], style="dim")
             out.append(")", style="dim")
+        if self.filters is not None:
+            out.append("  │  ", style="dim")
+            out.append_text(self.filters)
         return out
 
 

@@ -129,3 +129,16 @@ def test_render_payload_handles_non_json_and_control_characters():
     assert text.plain == "not json  [b]x[/b] "
     text = render_payload(json.dumps({"k": "v\u009b31m"}, ensure_ascii=False))
     assert "\x9b" not in text.plain
+
+
+async def test_monitor_keys_do_nothing_in_the_detail_view(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        await post(app, {"session_id": "s", "cwd": "/w/p", "hook_event_name": "Stop"}, FROZEN_MS - 1000)
+        events = app.query_one(EventTable)
+        await wait_for(pilot, lambda: events.row_count == 1)
+        screen = await open_row(pilot, events, lambda r: True)
+        await pilot.press("slash", "f", "e", "a")
+        assert app.screen is screen and app.following
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
