@@ -454,7 +454,8 @@ async def test_slow_clients_do_not_hold_back_anyone(http, collector: Collector) 
         assert status == 200
 
     await asyncio.gather(*(normal(i) for i in range(100)))
-    assert max(latencies) < 1.0, max(latencies)
+    # a slow client holding the loop would show as ~40 s (its whole trickle); 5 s leaves room for a loaded CI box
+    assert max(latencies) < 5.0, max(latencies)
     answer = await finishing
     assert answer is not None and answer.startswith(b"HTTP/1.1 200"), answer
     stop.set()
