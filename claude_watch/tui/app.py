@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from claude_watch.clock import now_ms
 from claude_watch.tui.bars import FilterBar, QuerySuggester, Status, StatusLine
@@ -426,6 +426,16 @@ class ClaudeWatchApp(App[int]):
     def _event_chosen(self, message: EventChosen) -> None:
         if self.store is not None:
             self.push_screen(DetailScreen(self.store, message.event_id))
+
+    @on(DataTable.RowHighlighted, "#events")
+    def _cursor_moved(self, message: DataTable.RowHighlighted) -> None:
+        """Moving off the newest row while following pauses: what you look at stays put
+        (during a burst it would otherwise scroll away within a fraction of a second)."""
+        table = self.query_one(EventTable)
+        if (self.following and message.cursor_row > 0 and message.cursor_row == table.cursor_row
+                and not table.replacing):
+            self.following = False
+            self._show_filter_state()
 
     @on(NeedOlder)
     def _need_older(self) -> None:

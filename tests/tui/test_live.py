@@ -110,3 +110,22 @@ async def test_port_in_use_still_opens_database(make_app, config):
             await wait_for(pilot, lambda: app.query_one(EventTable).row_count == 1)
     finally:
         blocker.close()
+
+
+async def test_moving_off_the_newest_row_pauses(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        events = app.query_one(EventTable)
+        body = {"session_id": "s-live", "cwd": "/w/live", "hook_event_name": "UserPromptSubmit"}
+        for i in range(3):
+            await post(app, {**body, "prompt": f"p{i}"}, FROZEN_MS - 100 + i)
+        await wait_for(pilot, lambda: events.row_count == 3)
+        events.focus()
+        await pilot.press("down")
+        assert not app.following and "PAUSED" in subtitle(app, "#events-box")
+        await post(app, {**body, "prompt": "later"}, FROZEN_MS)
+        await wait_for(pilot, lambda: app.new_count == 1)
+        assert table_texts(events)[events.cursor_row][5] == "p1"  # still on what we looked at
+        await pilot.press("f")
+        await wait_for(pilot, lambda: events.row_count == 4 and events.cursor_row == 0)
+        assert app.following and table_texts(events)[0][5] == "later"
