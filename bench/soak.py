@@ -38,9 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 JSON = {"Content-Type": "application/json"}
 TOOLS = ["Bash", "Read", "Edit", "Grep", "Write", "WebFetch", "Task"]
+# No Enter (it opens the detail view, where typed letters are commands: `e` exports) and no `e`.
 FILTER_KEYS = [
-    ["/", "Bash", "Enter"], ["Escape", "Escape"], ["/", "webshop", "Enter"], ["Escape", "Escape"], ["a"], ["2"], ["3"], ["1"],
-    ["f"], ["f"], ["/", "error", "Enter"], ["Escape", "Escape"], ["a"],
+    ["Escape", "Escape", "/", "B", "a", "s", "h"], ["Escape", "Escape"], ["/", "w", "e", "b", "s", "h", "o", "p"],
+    ["Escape", "Escape"], ["a"], ["2"], ["3"], ["1"], ["f"], ["f"], ["/", "n", "p", "m", " ", "t", "e", "s", "t"],
+    ["Escape", "Escape"], ["a"],
 ]
 
 
