@@ -8,6 +8,7 @@ commit, which is what lets the HTTP layer promise that an acknowledged event is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 Subscriber = Callable[[list[Event]], None]
 
 MAX_BATCH_EVENTS = 2000
+CHECKPOINT_INTERVAL_S = 1.0
 _SEARCH_WINDOWS_MS = (3_600_000, 6 * 3_600_000, 48 * 3_600_000)
 _FEW_MATCHES = 2000
 BUSY_TIMEOUT_MS = 5000
@@ -61,6 +63,11 @@ async def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> aiosql
     # NORMAL in WAL mode survives a process crash (kill -9); only power loss can drop the tail.
     await db.execute("PRAGMA synchronous = NORMAL")
     await db.execute("PRAGMA cache_size = -32000")
+    # Checkpoints copy the WAL into the database and fsync: done by the writer (SQLite's
+    # default) they stall every commit behind the disk. The store's own checkpointer does them
+    # on a connection of its own instead (see Store._checkpoint_loop).
+    await db.execute("PRAGMA wal_autocheckpoint = 0")
+    await db.execute("PRAGMA journal_size_limit = 67108864")
     return db
 
 
@@ -99,11 +106,16 @@ def _statements(script: str) -> list[str]:
 class Store:
     """Open with `await Store.open(path)`; always `await store.close()`."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection, clock: Clock) -> None:
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
+        checkpointer: aiosqlite.Connection, clock: Clock,
+    ) -> None:
         self.path = path
         self.clock = clock
         self._writer = writer
         self._reader = reader
+        self._checkpointer = checkpointer
+        self._checkpoint_task = asyncio.create_task(self._checkpoint_loop(), name="claude-watch-checkpoint")
         self._pending: list[tuple[list[Event], asyncio.Future[list[Event]]]] = []
         self._wakeup = asyncio.Event()
         self._subscribers: list[Subscriber] = []
@@ -121,25 +133,31 @@ class Store:
             _create_private_file(path)
         except OSError as error:
             raise StoreError(f"cannot create the database at {path}: {error.strerror or error}") from None
-        writer = reader = None
+        connections: list[aiosqlite.Connection] = []
         try:
-            writer = await _connect(path, busy_timeout_ms)
-            await _migrate(writer)
-            reader = await _connect(path, busy_timeout_ms)
+            connections.append(await _connect(path, busy_timeout_ms))
+            await _migrate(connections[0])
+            connections.append(await _connect(path, busy_timeout_ms))
+            connections.append(await _connect(path, busy_timeout_ms))
         except (sqlite3.Error, OSError) as error:
-            for db in (writer, reader):
-                if db is not None:
-                    await db.close()
+            for db in connections:
+                await db.close()
             raise StoreError(f"cannot open the database at {path}: {error}") from None
-        return cls(path, writer, reader, clock)
+        writer, reader, checkpointer = connections
+        return cls(path, writer, reader, checkpointer, clock)
 
     async def close(self) -> None:
         """Commit what is queued, then close both connections (their threads would keep us alive)."""
         self._closing = True
         self._wakeup.set()
         await self._writer_task
-        await self._writer.close()
-        await self._reader.close()
+        self._checkpoint_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._checkpoint_task
+        with contextlib.suppress(sqlite3.Error):
+            await self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for db in (self._writer, self._reader, self._checkpointer):
+            await db.close()
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -171,6 +189,15 @@ class Store:
             if unindexed:
                 # Writes always go first: one chunk, then look at the queue again.
                 unindexed = await self._index_some()
+
+    async def _checkpoint_loop(self) -> None:
+        """Copy the WAL into the database every second, beside the writer, never blocking it."""
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL_S)
+            try:
+                await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as error:  # the next pass tries again; the WAL just grows
+                log.debug("checkpoint skipped: %s", error)
 
     async def _index_some(self) -> bool:
         """Index one chunk of committed events; True while more may be waiting."""
