@@ -158,25 +158,40 @@ class ClaudeWatchApp(App[int]):
     @work(exclusive=True, group="boot")
     @_until_teardown
     async def boot(self) -> None:
-        """Start the collector; if it cannot start, still open the database read/write."""
+        """Open the database and show it, then start the server and the spool drain.
+
+        The first screen does not wait for the HTTP server. If the server cannot start (port
+        taken, ...) the monitor stays open on the database and the status line says why.
+        """
         started = time.perf_counter()
         collector = self.collector = self.collector_factory(self.config, self.clock)
+        store = None
         try:
-            await collector.start()
-            self.status.address = collector.address
-            self.sub_title = safe_str(collector.address)
-        except Exception as error:  # StartError carries a sentence for people
+            await collector.open_store()
+            store = collector.store
+        except Exception as error:  # StartError: the database cannot be opened
             self.status.server_error = str(error) or error.__class__.__name__
+        if store is not None:
+            await self._show_first_screen(store)
+            self.timings["first_screen"] = time.perf_counter() - started
+            try:
+                await collector.start()  # the store is open already: this binds and drains
+                self.status.address = collector.address
+                self.sub_title = safe_str(collector.address)
+            except Exception as error:  # StartError carries a sentence for people
+                self.status.server_error = str(error) or error.__class__.__name__
+        if self.status.server_error:
             self.sub_title = "server not running"
             self.notify(self.status.server_error, title="Collector not started", severity="error",
                         timeout=10, markup=False)
         self.status.starting = False
-        store = getattr(collector, "store", None)
-        if store is None:
-            store = await self._open_store_alone()
-        if store is None:
-            self._show_status()
-            return
+        self.ready = store is not None
+        self._show_status()
+        self._show_empty_hint()
+        if self.demo and store is not None:
+            await self._start_demo()
+
+    async def _show_first_screen(self, store: Any) -> None:
         self.store = store
         self.window = EventWindow(store, page=PAGE_ROWS, max_rows=MAX_ROWS)
         self._unsubscribe = store.subscribe(self.live.on_commit)
@@ -184,21 +199,6 @@ class ClaudeWatchApp(App[int]):
         await self._reload_events(self._generation)
         self._summaries_dirty = True
         await self._refresh_summaries()
-        self.ready = True
-        self.timings["first_screen"] = time.perf_counter() - started
-        self._show_status()
-        if self.demo:
-            await self._start_demo()
-
-    async def _open_store_alone(self) -> Any | None:
-        from claude_watch.store import Store
-
-        try:
-            self._own_store = await Store.open(self.config.db_path, clock=self.clock)
-            return self._own_store
-        except Exception as error:
-            self.status.server_error = f"{self.status.server_error or ''}; database: {error}".lstrip("; ")
-            return None
 
     async def _start_demo(self) -> None:
         try:
@@ -218,8 +218,6 @@ class ClaudeWatchApp(App[int]):
             await self.demo_traffic.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
-        if getattr(self, "_own_store", None) is not None:
-            await self._own_store.close()
         if self.collector is not None:
             await self.collector.stop()
 

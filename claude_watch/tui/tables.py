@@ -159,8 +159,8 @@ class ProjectsTable(WindowTable):
 
     def on_mount(self) -> None:
         for label, key, width in (
-            ("Project", "name", 16), ("Sess", "sessions", 4), ("Active", "active", 6),
-            ("Events", "events", 7), ("Last", "last", 7),
+            ("Project", "name", 14), ("Sess", "sessions", 5), ("Active", "active", 6),
+            ("Events", "events", 9), ("Last", "last", 7),
         ):
             self.add_column(label, key=key, width=width)
 
@@ -227,10 +227,10 @@ class SessionsTable(WindowTable):
 
     def on_mount(self) -> None:
         for label, key, width in (
-            ("Session", "session", 8), ("Project", "project", 12), ("Model", "model", 11),
+            ("Session", "session", 8), ("Project", "project", 11), ("Model", "model", 11),
             ("Started", "started", 7), ("Last", "last", 7), ("Events", "events", 6),
             ("Tools", "tools", 5), ("Fails", "failures", 5), ("State", "state", 9),
-            ("Tool", "tool", 14),
+            ("Tool", "tool", 12),
         ):
             self.add_column(label, key=key, width=width)
 
