@@ -15,8 +15,16 @@ import pytest
 from claude_watch.collector import CollectorConfig
 from claude_watch.tui.app import ClaudeWatchApp
 
-os.environ["TZ"] = "UTC"
-time.tzset()
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch):
+    """Times on screen are local: pin the zone for these tests only (and put it back)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
 
 FROZEN_MS = 1764241200000  # 2025-11-27 11:00:00 UTC
 SAMPLES = Path("/work/shared/samples")
