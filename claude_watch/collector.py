@@ -11,6 +11,7 @@ import contextlib
 import ipaddress
 import logging
 import socket
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from claude_watch.paths import default_spool_dir
 from claude_watch.server import health_report, make_app
 from claude_watch.spool import SpoolDrainer
 from claude_watch.store import Store, StoreError
+from claude_watch.store.store import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +160,14 @@ class Collector:
 
     async def health(self) -> dict[str, Any]:
         assert self.store is not None and self.ingestor is not None
-        return health_report(self.ingestor, await self.store.total_events(), self.spool_backlog())
+        try:
+            total = await self.store.total_events()
+        except sqlite3.Error as error:
+            report = health_report(self.ingestor, None, self.spool_backlog())
+            report["status"] = "degraded"
+            report["read_error"] = describe_error(error)
+            return report
+        return health_report(self.ingestor, total, self.spool_backlog())
 
     def spool_backlog(self) -> int:
         return self.drainer.backlog() if self.drainer is not None else 0

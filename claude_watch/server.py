@@ -176,7 +176,7 @@ def make_app(
     return app
 
 
-def health_report(ingestor: Ingestor, total_events: int, spool_backlog: int) -> dict[str, Any]:
+def health_report(ingestor: Ingestor, total_events: int | None, spool_backlog: int) -> dict[str, Any]:
     latest = ingestor.rejections.latest
     store = ingestor.store
     return {

@@ -183,8 +183,6 @@ def test_file_size_limit_on_a_real_serve_is_503_then_recovers(tmp_path: Path) ->
     assert ids == [i for i, _, _ in acknowledged] + ["after"], (ids, refused)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: EFBIG (file size limit) surfaces as 'OperationalError: disk I/O error',"
-                                       " not a clear reason; _describe_write_error does not map I/O errors")
 def test_file_size_limit_error_is_clear(tmp_path: Path) -> None:
     db = tmp_path / "events.db"
     process = subprocess.Popen([*CLI, "serve", "--port", "0", "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -245,9 +243,6 @@ async def test_read_only_filesystem_at_start_leaves_the_file_alone(tmp_path: Pat
         assert event_ids(db) == ["kept"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG/gap: a read-only database at start gives 'cannot open the database ...: unable"
-                                       " to open database file' (no word of read-only), leaks a thread and hangs; expected"
-                                       " a start in degraded mode (503 + /health) or at least an error naming read-only")
 async def test_read_only_filesystem_at_start_says_read_only(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "mnt", "4m") as mnt:
         db = mnt / "events.db"
@@ -339,8 +334,6 @@ def test_corrupt_file_at_start_is_a_clear_error_and_left_alone(tmp_path: Path) -
     assert db.read_bytes() == garbage
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: store._connect leaks the aiosqlite worker thread when a PRAGMA fails"
-                                       " ('file is not a database'), so `serve` prints the error and then hangs forever")
 def test_corrupt_file_at_start_serve_exits(tmp_path: Path) -> None:
     db = tmp_path / "events.db"
     db.write_bytes(os.urandom(64 * 1024))
@@ -373,8 +366,6 @@ async def test_corrupt_file_while_running_is_503_nothing_overwritten_and_recover
     assert event_ids(db) == ["old-0", "old-1", "old-2"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after a corrupt-file error the writer keeps its stale page cache; restoring"
-                                       " the file does not clear the 503 until the collector restarts")
 async def test_corrupt_file_restored_while_running_recovers(tmp_path: Path) -> None:
     db, good, garbage, collector = await corrupt_while_running(tmp_path)
     try:
@@ -387,8 +378,6 @@ async def test_corrupt_file_restored_while_running_recovers(tmp_path: Path) -> N
         await collector.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: /health reads total_events() and answers 500 text/plain when the file is"
-                                       " corrupt, instead of 200 {status: degraded, ...}")
 async def test_health_says_degraded_when_the_file_is_corrupt(tmp_path: Path) -> None:
     db, good, garbage, collector = await corrupt_while_running(tmp_path)
     try:

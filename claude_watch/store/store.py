@@ -59,15 +59,19 @@ def _create_private_file(path: Path) -> None:
 
 async def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> aiosqlite.Connection:
     db = await aiosqlite.connect(path, isolation_level=None)
-    await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    # NORMAL in WAL mode survives a process crash (kill -9); only power loss can drop the tail.
-    await db.execute("PRAGMA synchronous = NORMAL")
-    await db.execute("PRAGMA cache_size = -32000")
-    # Checkpoints copy the WAL into the database and fsync: done by the writer (SQLite's
-    # default) they stall every commit behind the disk. The store's own checkpointer does them
-    # on a connection of its own instead (see Store._checkpoint_loop).
-    await db.execute("PRAGMA wal_autocheckpoint = 0")
-    await db.execute("PRAGMA journal_size_limit = 67108864")
+    try:
+        await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        # NORMAL in WAL mode survives a process crash (kill -9); only power loss can drop the tail.
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await db.execute("PRAGMA cache_size = -16000")
+        # Checkpoints copy the WAL into the database and fsync: done by the writer (SQLite's
+        # default) they stall every commit behind the disk. The store's own checkpointer does
+        # them on a connection of its own instead (see Store._checkpoint_loop).
+        await db.execute("PRAGMA wal_autocheckpoint = 0")
+        await db.execute("PRAGMA journal_size_limit = 67108864")
+    except BaseException:
+        await db.close()  # its worker thread is not a daemon: left open, it keeps the process alive
+        raise
     return db
 
 
@@ -116,6 +120,9 @@ class Store:
         self._reader = reader
         self._checkpointer = checkpointer
         self._checkpoint_task = asyncio.create_task(self._checkpoint_loop(), name="claude-watch-checkpoint")
+        self._busy_timeout_ms = BUSY_TIMEOUT_MS
+        # After a corruption error the writer's page cache cannot be trusted: reopen it.
+        self._writer_stale = False
         self._pending: list[tuple[list[Event], asyncio.Future[list[Event]]]] = []
         self._wakeup = asyncio.Event()
         self._subscribers: list[Subscriber] = []
@@ -142,9 +149,13 @@ class Store:
         except (sqlite3.Error, OSError) as error:
             for db in connections:
                 await db.close()
+            if _read_only_file_system(path):
+                raise StoreError(f"cannot open the database at {path}: it is on a read-only file system") from None
             raise StoreError(f"cannot open the database at {path}: {error}") from None
         writer, reader, checkpointer = connections
-        return cls(path, writer, reader, checkpointer, clock)
+        store = cls(path, writer, reader, checkpointer, clock)
+        store._busy_timeout_ms = busy_timeout_ms
+        return store
 
     async def close(self) -> None:
         """Commit what is queued, then close both connections (their threads would keep us alive)."""
@@ -190,6 +201,16 @@ class Store:
                 # Writes always go first: one chunk, then look at the queue again.
                 unindexed = await self._index_some()
 
+    async def _reconnect_writer(self) -> None:
+        try:
+            fresh = await _connect(self.path, self._busy_timeout_ms)
+        except (sqlite3.Error, OSError):
+            return  # keep the old one; the next batch tries again
+        old, self._writer = self._writer, fresh
+        self._writer_stale = False
+        with contextlib.suppress(sqlite3.Error):
+            await old.close()
+
     async def _checkpoint_loop(self) -> None:
         """Copy the WAL into the database every second, beside the writer, never blocking it."""
         while True:
@@ -225,12 +246,16 @@ class Store:
         events = [event for item, _ in batch for event in item]
         try:
             async with self._write_lock:
+                if self._writer_stale:
+                    await self._reconnect_writer()
                 result = await write_batch(self._writer, events)
         except Exception as error:  # every database failure is answered, never raised into the loop
-            reason = _describe_write_error(error)
+            reason = describe_error(error)
             if self.write_error != reason:
                 log.error("cannot write events: %s", reason)
             self.write_error = reason
+            if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+                self._writer_stale = True
             for _, future in batch:
                 if not future.done():
                     future.set_exception(StoreUnavailable(reason))
@@ -414,10 +439,20 @@ class Store:
             await db.close()
 
 
-def _describe_write_error(error: Exception) -> str:
+def _read_only_file_system(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def describe_error(error: Exception) -> str:
+    """A database error in words a person can act on."""
     text = str(error)
     if isinstance(error, sqlite3.OperationalError):
         lowered = text.lower()
+        if "disk i/o error" in lowered:
+            return "the disk refused the write (full, over a file size limit, or failing)"
         if "locked" in lowered or "busy" in lowered:
             return f"the database is locked by another process ({text})"
         if "full" in lowered:

@@ -127,6 +127,7 @@ class ClaudeWatchApp(App[int]):
         self._next_spool_scan_at = 0.0  # live repaints back off when they get expensive
         self._query_timer: Any = None
         self.timings: dict[str, float] = {}
+        self.last_export: Path | None = None
         self.shown_generation = -1  # the filter generation the events table shows
         self.older_pages_shown = 0  # last duration of each kind of refresh (bench)
 
@@ -245,7 +246,8 @@ class ClaudeWatchApp(App[int]):
         self._show_status()
 
     def _main_visible(self) -> bool:
-        return not isinstance(self.screen, (DetailScreen,)) or False
+        """The events table is on screen (the help is a modal over it; an event covers it)."""
+        return not isinstance(self.screen, DetailScreen)
 
     def _show_status(self) -> None:
         collector = self.collector
