@@ -8,6 +8,7 @@ a worker, so the loop the ingest server shares with the UI never blocks.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -196,7 +197,11 @@ class ClaudeWatchApp(App[int]):
         self.store = store
         self.window = EventWindow(store, page=PAGE_ROWS, max_rows=MAX_ROWS)
         self._unsubscribe = store.subscribe(self.live.on_commit)
-        self.status.total = await store.total_events()
+        try:
+            self.status.total = await store.total_events()
+            self._read_ok()
+        except sqlite3.Error as error:
+            self._read_failed(error)
         await self._reload_events(self._generation)
         self._summaries_dirty = True
         await self._refresh_summaries()
@@ -249,8 +254,43 @@ class ClaudeWatchApp(App[int]):
         """The events table is on screen (the help is a modal over it; an event covers it)."""
         return not isinstance(self.screen, DetailScreen)
 
+    def _watch_store_health(self) -> None:
+        """The store's write error, polled with the status line (an attribute read).
+
+        The status line keeps the warning up while it lasts; a toast marks its start and end."""
+        store = getattr(self.collector, "store", None)
+        error = (getattr(store, "write_error", None) or None) if store is not None else None
+        previous = self.status.write_error
+        if error == previous or (store is None and self._closing_down):
+            return
+        self.status.write_error = error
+        if error and previous is None:
+            self.notify(f"{error}. New events are not being saved; the hooks spool them to disk "
+                        "until the database takes writes again.",
+                        title="Not saving events", severity="error", timeout=15, markup=False)
+        elif not error:
+            self.notify("The database takes writes again; spooled events are being stored.",
+                        title="Saving events again", timeout=6, markup=False)
+
+    def _read_failed(self, error: Exception) -> None:
+        from claude_watch.store.store import describe_error
+
+        reason = describe_error(error)
+        if self.status.read_error is None:
+            self.notify(f"{reason}. The tables may be out of date.", title="Cannot read the database",
+                        severity="error", timeout=10, markup=False)
+        self.status.read_error = reason
+        self._show_status()
+
+    def _read_ok(self) -> None:
+        if self.status.read_error is not None:
+            self.status.read_error = None
+            self.notify("The database can be read again.", title="Reading again", timeout=5, markup=False)
+            self._show_status()
+
     def _show_status(self) -> None:
         collector = self.collector
+        self._watch_store_health()
         if collector is not None and self.status.server_error is None and not self.status.starting:
             try:
                 if time.monotonic() >= self._next_spool_scan_at:
@@ -318,8 +358,13 @@ class ClaudeWatchApp(App[int]):
     async def _reload_events(self, generation: int) -> None:
         assert self.window is not None
         started = time.perf_counter()
-        await self.window.load_head(self.view_filter.to_event_filter(),
-                                    limit=FOLLOW_ROWS if self.following else PAGE_ROWS)
+        try:
+            await self.window.load_head(self.view_filter.to_event_filter(),
+                                        limit=FOLLOW_ROWS if self.following else PAGE_ROWS)
+        except sqlite3.Error as error:
+            self._read_failed(error)
+            return
+        self._read_ok()
         if generation != self._generation:
             return
         queried = time.perf_counter()
@@ -348,7 +393,14 @@ class ClaudeWatchApp(App[int]):
         started = time.perf_counter()
         try:
             table = self.query_one(EventTable)
-            added = await self.window.load_newer(limit=FOLLOW_ROWS)
+            try:
+                added = await self.window.load_newer(limit=FOLLOW_ROWS)
+            except sqlite3.Error as error:
+                self._read_failed(error)
+                self._events_dirty = True  # try again on a later tick
+                self._next_live_at = time.monotonic() + 2.0
+                return
+            self._read_ok()
             if generation != self._generation or not added:
                 return
             at_top = table.cursor_row == 0
@@ -378,8 +430,13 @@ class ClaudeWatchApp(App[int]):
         self._summaries_dirty = False
         started = time.perf_counter()
         try:
-            projects = await self.store.list_projects()
-            sessions = await self.store.list_sessions(project=self.view_filter.project, limit=SESSION_ROWS)
+            try:
+                projects = await self.store.list_projects()
+                sessions = await self.store.list_sessions(project=self.view_filter.project, limit=SESSION_ROWS)
+            except sqlite3.Error as error:
+                self._read_failed(error)
+                return
+            self._read_ok()
             now = self.clock()
             self.query_one(ProjectsTable).show(projects, now)
             self.query_one(SessionsTable).show(sessions, now)
@@ -462,7 +519,12 @@ class ClaudeWatchApp(App[int]):
         self._events_busy = True
         try:
             started = time.perf_counter()
-            added = await self.window.load_older()
+            try:
+                added = await self.window.load_older()
+            except sqlite3.Error as error:
+                self._read_failed(error)
+                return
+            self._read_ok()
             if generation != self._generation or not added:
                 return
             queried = time.perf_counter()
@@ -484,7 +546,12 @@ class ClaudeWatchApp(App[int]):
         assert self.window is not None
         self._events_busy = True
         try:
-            await self.window.load_newer(limit=FOLLOW_ROWS)
+            try:
+                await self.window.load_newer(limit=FOLLOW_ROWS)
+            except sqlite3.Error as error:
+                self._read_failed(error)
+                return
+            self._read_ok()
             if generation == self._generation:
                 self.query_one(EventTable).show(self.window.rows)
         finally:

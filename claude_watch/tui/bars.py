@@ -27,6 +27,8 @@ class Status:
     spool_backlog: int = 0
     rejected: int = 0
     rejected_reason: str | None = None
+    write_error: str | None = None  # the store cannot take writes (Store.write_error)
+    read_error: str | None = None  # the last read of the database failed
     filters: Text | None = None  # the active filters, already made safe (ViewFilter.describe)
 
     def render(self) -> Text:
@@ -39,6 +41,14 @@ class Status:
         else:
             out.append("● ", style="bold green")
             out.append(safe_str(self.address or ""), style="bold")
+        # Right after the address, so a narrow terminal cuts the counters, not the warning.
+        if self.write_error:
+            out.append("  │  ", style="dim")
+            out.append(f"⚠ not saving: {safe_str(self.write_error)[:120]}", style="bold red")
+            out.append(" — hooks spool events until this clears", style="red")
+        if self.read_error:
+            out.append("  │  ", style="dim")
+            out.append(f"⚠ cannot read the database: {safe_str(self.read_error)[:120]}", style="bold red")
         out.append("  │  ", style="dim")
         out.append(f"{self.rate:,.1f}", style="bold")
         out.append(" ev/s  ")
