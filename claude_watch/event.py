@@ -189,5 +189,15 @@ def event_from_object(
 
 def normalise(body: bytes, headers: Mapping[str, str], received_at: int) -> Event:
     """One request body (a hook's JSON object) -> an Event, or BadEvent saying why not."""
-    text = decode_body(body).strip()
+    text = one_line_json(decode_body(body))
     return event_from_object(parse_json(text), text, headers, received_at)
+
+
+def one_line_json(text: str) -> str:
+    """The JSON text on one line. A raw line break can only be whitespace between tokens (inside
+    strings it must be escaped), so a space in its place is the same JSON, byte for byte the
+    same length: every stored payload is then one NDJSON line as it is."""
+    text = text.strip()
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r", " ").replace("\n", " ")
+    return text

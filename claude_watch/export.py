@@ -21,7 +21,7 @@ _RAW_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 def escape_unsafe(text: str) -> str:
     """Write C1 controls, DEL and U+2028/9 as JSON escapes (`\\u009b`): same JSON, inert text."""
-    if text.isascii() and "\x7f" not in text:
+    if text.isascii() and "\x7f" not in text:  # C-speed checks; the regex costs ~20 us a row
         return text
     return _RAW_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
@@ -35,10 +35,11 @@ async def write_events(store: Store, flt: EventFilter, out: IO[str], fmt: str = 
     if as_array:
         out.write("[")
     async for batch in store.iter_event_json(flt):
+        lines = [escape_unsafe(text) for text in batch]
         if as_array:
-            out.write(("\n" if count == 0 else ",\n") + escape_unsafe(",\n".join(batch)))
+            out.write(("\n" if count == 0 else ",\n") + ",\n".join(lines))
         else:
-            out.write(escape_unsafe("\n".join(batch)) + "\n")
+            out.write("\n".join(lines) + "\n")
         count += len(batch)
     if as_array:
         out.write("\n]\n" if count else "]\n")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from claude_watch.clock import Clock, now_ms
-from claude_watch.event import BadEvent, Event, decode_body, event_from_object, normalise, parse_json
+from claude_watch.event import BadEvent, Event, decode_body, event_from_object, normalise, one_line_json, parse_json
 from claude_watch.store import Store
 
 # Parsing a body this large would hold the event loop (and the UI) for milliseconds.
@@ -70,12 +70,14 @@ def _split_batch(body: bytes, content_type: str) -> list[tuple[Any, str] | BadEv
     text = decode_body(body).strip()
     is_ndjson = content_type in NDJSON_TYPES or not text.startswith("[")
     if not is_ndjson:
-        items = parse_json(text)
+        items = parse_json(one_line_json(text))
         if not isinstance(items, list):
             raise BadEvent("a batch must be a JSON array or NDJSON")
         return [(item, _item_text(item)) for item in items]
     parsed: list[tuple[Any, str] | BadEvent] = []
-    for line in text.splitlines():
+    # split("\n"), not splitlines(): that would also cut at U+2028, U+0085 and other characters
+    # JSON strings may hold raw.
+    for line in text.split("\n"):
         line = line.strip()
         if not line:
             continue

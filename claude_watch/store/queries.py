@@ -162,8 +162,7 @@ def _field(name: str, sql: str) -> str:
 
 
 # The exported form of an event, built by SQLite itself as text: the derived fields, then the
-# payload exactly as stored (it was validated as JSON on the way in; only a payload spread over
-# several lines is re-serialised by json(), so that NDJSON stays one event a line). Export,
+# payload exactly as stored (validated as JSON and kept on one line on the way in). Export,
 # `GET /events` and the TUI's export all use this one expression, so they cannot drift apart.
 EXPORT_OBJECT = (
     "'{' || "
@@ -174,7 +173,7 @@ EXPORT_OBJECT = (
             _field("received_at", f"json_quote({_iso('received_at')})"),
             *(_field(column, f"json_quote({column})") for column in (
                 "project", "session_id", "event_type", "tool_name", "tool_use_id", "agent_id", "cwd", "summary")),
-            _field("payload", "CASE WHEN instr(payload, char(10)) OR instr(payload, char(13)) THEN json(payload) ELSE payload END"),
+            _field("payload", "payload"),
         ]
     )
     + " || '}'"
