@@ -66,6 +66,18 @@ def _tail_clause(text: str) -> tuple[str, list[Any]]:
     return f"SELECT id FROM events WHERE id > (SELECT indexed_upto FROM search_progress) AND {likes}", params
 
 
+def whole_word_count_query(text: str, cap: int) -> tuple[str, list[Any]] | None:
+    """How many events hold all the words as whole words, up to `cap`: a cheap first look
+    (no prefix expansion) at whether the text is common."""
+    expression = search_expression(text)
+    if expression is None:
+        return None
+    return (
+        "SELECT count(*) FROM (SELECT rowid FROM events_search WHERE events_search MATCH ? LIMIT ?)",
+        [expression.removesuffix("*"), cap],
+    )
+
+
 def text_candidates_query(text: str, cap: int) -> tuple[str, list[Any]] | None:
     """At most `cap` ids matching `text`, newest first: index hits, then the unindexed tail."""
     expression = search_expression(text)

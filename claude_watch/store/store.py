@@ -337,9 +337,11 @@ class Store:
         candidates = queries.text_candidates_query(flt.text, _FEW_MATCHES + 1) if flt.text else None
         if candidates is None:
             return await self._fetchall(*build(flt, None, None))
-        ids = [row[0] for row in await self._fetchall(*candidates)]
-        if len(ids) <= _FEW_MATCHES:
-            return await self._fetchall(*build(flt, None, ids))
+        (whole_words,) = (await self._fetchall(*queries.whole_word_count_query(flt.text, _FEW_MATCHES + 1)))[0]
+        if whole_words <= _FEW_MATCHES:
+            ids = [row[0] for row in await self._fetchall(*candidates)]
+            if len(ids) <= _FEW_MATCHES:
+                return await self._fetchall(*build(flt, None, ids))
         upper = before.ts if before is not None else flt.until
         if upper is None:
             (upper,) = (await self._fetchall("SELECT max(ts) FROM events"))[0]
