@@ -20,6 +20,7 @@ from aiohttp import web
 
 from claude_watch.clock import Clock, now_ms
 from claude_watch.ingest import Ingestor
+from claude_watch.memory import TRIM_EVERY_S, release_memory
 from claude_watch.paths import default_spool_dir
 from claude_watch.server import health_report, make_app
 from claude_watch.spool import SpoolDrainer
@@ -88,6 +89,7 @@ class Collector:
         self.drainer: SpoolDrainer | None = None
         self._runner: web.AppRunner | None = None
         self._retention_task: asyncio.Task | None = None
+        self._trim_task: asyncio.Task | None = None
         self.address: str | None = None
         self.server_error: str | None = None
 
@@ -117,9 +119,15 @@ class Collector:
             await self._listen()
         await self.drainer.drain_once()
         self.drainer.start()
+        self._trim_task = asyncio.create_task(self._trim_forever(), name="claude-watch-trim")
         if self.config.retain_ms is not None:
             await self._prune_once(self.config.retain_ms)
             self._retention_task = asyncio.create_task(self._retain_forever(self.config.retain_ms), name="claude-watch-retention")
+
+    async def _trim_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TRIM_EVERY_S)
+            release_memory()
 
     async def _prune_once(self, retain_ms: int) -> None:
         assert self.store is not None
@@ -174,11 +182,12 @@ class Collector:
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish, commit what is queued, close."""
-        if self._retention_task is not None:
-            self._retention_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._retention_task
-            self._retention_task = None
+        for task in (self._retention_task, self._trim_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._retention_task = self._trim_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
