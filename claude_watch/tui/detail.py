@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from typing import Any
 
 from rich.syntax import Syntax
@@ -124,13 +125,23 @@ class DetailScreen(Screen):
 
     @work(exclusive=True, group="detail")
     async def load(self) -> None:
-        event = await self.store.get_event(self.event_id)
+        try:
+            event = await self.store.get_event(self.event_id)
+        except sqlite3.Error as error:
+            from claude_watch.store.store import describe_error
+
+            self.query_one("#detail-fields", Static).update(
+                Text(f"cannot read event #{self.event_id}: {describe_error(error)}", style="bold red"))
+            return
         if event is None:
             self.query_one("#detail-fields", Static).update(Text(f"event #{self.event_id} is gone", style="red"))
             return
         self.event = event
         self.query_one("#detail-fields", Static).update(field_lines(event))
-        self.partner = await self.store.paired_event(event) if event.tool_use_id else None
+        try:
+            self.partner = await self.store.paired_event(event) if event.tool_use_id else None
+        except sqlite3.Error:
+            self.partner = None
         self.query_one("#detail-pair", Static).update(pair_line(event, self.partner))
         box = self.query_one("#detail-payload-box")
         box.border_title = Text(f"payload · {len(event.payload):,} bytes")

@@ -69,3 +69,26 @@ async def test_failed_reads_are_shown_and_clear(make_app, monkeypatch):
         app._summaries_worker()
         await wait_for(pilot, lambda: "cannot read the database" not in status_text(app))
         assert app.status.read_error is None
+
+
+async def test_failed_read_in_the_event_view_is_shown_not_a_crash(make_app, monkeypatch):
+    from textual.widgets import Static
+
+    from claude_watch.tui.detail import DetailScreen
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+
+        async def broken(*args, **kwargs):
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(app.store, "get_event", broken)
+        app.push_screen(DetailScreen(app.store, 1))
+        def fields() -> str:
+            try:
+                return str(app.screen.query_one("#detail-fields", Static).render())
+            except Exception:
+                return ""
+
+        await wait_for(pilot, lambda: "cannot read event #1" in fields())
+        assert app.is_running
