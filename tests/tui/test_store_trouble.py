@@ -35,7 +35,7 @@ async def test_disk_full_shows_a_warning_until_writes_work_again(make_app, monke
         line = status_text(app)
         assert "⚠ not saving: the disk is full" in line
         assert "hooks spool events until this clears" in line
-        assert any("Not saving events" in t and "the disk is full" in t for t in toasts(app))
+        await wait_for(pilot, lambda: any("Not saving events" in t and "the disk is full" in t for t in toasts(app)))
 
         # Still failing: no second toast.
         assert await post(app, {**body, "prompt": "again"}, FROZEN_MS - 3500) == 503
@@ -46,7 +46,7 @@ async def test_disk_full_shows_a_warning_until_writes_work_again(make_app, monke
         assert await post(app, {**body, "prompt": "back"}, FROZEN_MS - 3000) == 200
         await wait_for(pilot, lambda: "not saving" not in status_text(app))
         assert app.status.write_error is None
-        assert any("Saving events again" in t for t in toasts(app))
+        await wait_for(pilot, lambda: any("Saving events again" in t for t in toasts(app)))
         events = app.query_one(EventTable)
         await wait_for(pilot, lambda: events.row_count == 2)
 
@@ -63,7 +63,7 @@ async def test_failed_reads_are_shown_and_clear(make_app, monkeypatch):
         monkeypatch.setattr(store, "list_projects", broken)
         app._summaries_worker()
         await wait_for(pilot, lambda: "cannot read the database" in status_text(app))
-        assert any("Cannot read the database" in t for t in toasts(app))
+        await wait_for(pilot, lambda: any("Cannot read the database" in t for t in toasts(app)))
 
         monkeypatch.setattr(store, "list_projects", real)
         app._summaries_worker()
