@@ -44,7 +44,6 @@ FOLLOW_ROWS = 100  # rows kept while following at the top (paging back adds 200 
 PAGE_ROWS = 200
 MAX_ROWS = 1000
 SESSION_ROWS = 100  # the most recent sessions; a project selection narrows further
-TRIM_EVERY_S = 30.0  # hand freed heap back to the system (see `_release_memory`)
 
 
 def _until_teardown(method):
@@ -62,33 +61,6 @@ def _until_teardown(method):
             return None
 
     return guarded
-
-
-_malloc_trim: Any = None
-
-
-def _release_memory() -> float:
-    """`malloc_trim(0)` on glibc: give freed heap pages back to the system; returns seconds spent.
-
-    The Python objects of the monitor stay flat under load (tracemalloc), but SQLite's work for
-    it (a text filter's FTS doclists, page caches, in aiosqlite's threads) allocates and frees
-    tens of MB; glibc keeps those pages, so RSS climbs in steps that never come back down.
-    Elsewhere (no glibc) this does nothing."""
-    global _malloc_trim
-    if _malloc_trim is None:
-        _malloc_trim = False
-        try:
-            import ctypes
-
-            _malloc_trim = ctypes.CDLL(None).malloc_trim
-            _malloc_trim.argtypes = [ctypes.c_size_t]
-        except (OSError, AttributeError):
-            pass
-    if not _malloc_trim:
-        return 0.0
-    started = time.perf_counter()
-    _malloc_trim(0)
-    return time.perf_counter() - started
 
 
 def _default_collector(config: Any, clock: Callable[[], int]) -> Any:
@@ -183,7 +155,6 @@ class ClaudeWatchApp(App[int]):
         self._show_status()
         self.query_one(EventTable).focus()
         self.set_interval(self.tick_s, self._tick)
-        self.set_interval(TRIM_EVERY_S, self._trim)
         self.boot()
 
     @work(exclusive=True, group="boot")
@@ -278,9 +249,6 @@ class ClaudeWatchApp(App[int]):
                 not self._summaries_busy and time.monotonic() >= self._next_summaries_at and self.store:
             self._summaries_worker()
         self._show_status()
-
-    def _trim(self) -> None:
-        self.timings["malloc_trim"] = _release_memory()
 
     def _main_visible(self) -> bool:
         """The events table is on screen (the help is a modal over it; an event covers it)."""
