@@ -15,11 +15,13 @@ import tempfile
 from pathlib import Path
 
 from claude_watch import __version__
-from claude_watch.collector import DEFAULT_HOST, DEFAULT_PORT, Collector, CollectorConfig, StartError
-from claude_watch.export import FORMATS, export_events
+from claude_watch.config import DEFAULT_HOST, DEFAULT_PORT, CollectorConfig
 from claude_watch.paths import default_db_path
-from claude_watch.store import EventFilter, Store, StoreError
 from claude_watch.timeparse import BadTime, parse_time
+
+# The server, the store and export are imported by the commands that use them: the monitor
+# should be on screen before aiohttp is loaded.
+EXPORT_FORMATS = ("json", "ndjson")
 
 log = logging.getLogger("claude_watch")
 
@@ -109,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-q", "--query", help="only events whose summary or payload has these words")
     export.add_argument("--since", help="from this time: ISO 8601 or an age such as 30m, 2h, 7d")
     export.add_argument("--until", help="before this time: ISO 8601 or an age")
-    export.add_argument("--format", choices=FORMATS, default="json", help="json (default) or ndjson")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="json (default) or ndjson")
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
     export.set_defaults(func=run_export)
 
@@ -157,6 +159,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: CollectorConfig, verbose: bool) -> int:
+    from claude_watch.collector import Collector, StartError
+
     collector = Collector(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -192,6 +196,7 @@ def run_export(args: argparse.Namespace) -> int:
     if not db_path.exists():
         raise UserError(f"no database at {db_path} (nothing collected yet, or pass --db)")
     from claude_watch.clock import now_ms
+    from claude_watch.store import EventFilter
 
     now = now_ms()
     try:
@@ -209,7 +214,10 @@ def run_export(args: argparse.Namespace) -> int:
     return asyncio.run(_export(db_path, flt, args.output, args.format))
 
 
-async def _export(db_path: Path, flt: EventFilter, output: str | None, fmt: str) -> int:
+async def _export(db_path: Path, flt, output: str | None, fmt: str) -> int:
+    from claude_watch.export import export_events
+    from claude_watch.store import Store, StoreError
+
     try:
         store = await Store.open(db_path)
     except StoreError as error:
@@ -237,6 +245,7 @@ def run_prune(args: argparse.Namespace) -> int:
 
 async def _prune(db_path: Path, older_than_ms: int, vacuum: bool) -> int:
     from claude_watch.clock import now_ms
+    from claude_watch.store import Store, StoreError
 
     try:
         store = await Store.open(db_path)

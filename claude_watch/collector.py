@@ -12,13 +12,13 @@ import ipaddress
 import logging
 import socket
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from claude_watch.clock import Clock, now_ms
+from claude_watch.config import DEFAULT_HOST, DEFAULT_PORT, CollectorConfig  # noqa: F401 (re-exported)
 from claude_watch.ingest import Ingestor
 from claude_watch.memory import TRIM_EVERY_S, release_memory
 from claude_watch.paths import default_spool_dir
@@ -29,26 +29,8 @@ from claude_watch.store.store import describe_error
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 4820
-
-
 class StartError(RuntimeError):
     """The collector cannot start; the message is one line for a person."""
-
-
-@dataclass
-class CollectorConfig:
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    db_path: Path | None = None
-    token: str | None = None
-    spool_dir: Path | None = None
-    spool_interval_s: float = 2.0
-    serve_http: bool = True
-    # Delete events older than this (ms) at start and every hour; None keeps everything.
-    retain_ms: int | None = None
-    busy_timeout_ms: int = 5000
 
 
 RETENTION_INTERVAL_S = 3600.0

@@ -157,8 +157,11 @@ def page_query(
 
 
 def newer_query(flt: EventFilter, after: Cursor, limit: int) -> tuple[str, list[Any]]:
-    """Events newer than `after`, newest first: what arrived since a view last looked."""
-    where, params = where_clause(flt)
+    """Events newer than `after`, newest first: what arrived since a view last looked.
+
+    What arrived since is stored after it, so the search index is asked only for later rowids
+    (a live view refreshes several times a second; the whole index would cost each time)."""
+    where, params = where_clause(flt, id_range=(after.id + 1, 2**63 - 1) if flt.text else None)
     where += " AND (ts > ? OR (ts = ? AND id > ?))"
     params += [after.ts, after.ts, after.id]
     sql = f"SELECT {EVENT_LIST_COLUMNS} FROM events WHERE {where} ORDER BY ts DESC, id DESC LIMIT ?"
