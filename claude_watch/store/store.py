@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import sqlite3
@@ -77,18 +78,49 @@ async def _connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> aiosql
     return db
 
 
-async def _migrate(db: aiosqlite.Connection) -> None:
-    await db.execute("PRAGMA journal_mode = WAL")
-    async with db.execute("PRAGMA user_version") as cursor:
-        (version,) = await cursor.fetchone()
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"the database was made by a newer claude-watch (schema {version} > {SCHEMA_VERSION})")
-    for target in range(version, SCHEMA_VERSION):
-        await db.execute("BEGIN IMMEDIATE")
+@contextlib.asynccontextmanager
+async def _setup_lock(path: Path) -> AsyncIterator[None]:
+    """One process at a time sets a database up (WAL switch, migrations): SQLite answers
+    "locked" without waiting when several do it at once on a new file."""
+    lock_path = path.with_name(path.name + ".setup-lock")
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+async def _execute_when_free(db: aiosqlite.Connection, sql: str, attempts: int = 200) -> None:
+    """While a new database is being set up by several processes at once (WAL switch, WAL
+    recovery), SQLite can answer "locked" at once instead of waiting: so try again, briefly."""
+    for attempt in range(attempts):
         try:
-            for statement in _statements(MIGRATIONS[target]):
+            await db.execute(sql)
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.02)
+
+
+async def _migrate(db: aiosqlite.Connection) -> None:
+    """Bring the schema up to date. Each step reads the version inside its own write
+    transaction, so two processes opening a new database at once never run a step twice."""
+    await _execute_when_free(db, "PRAGMA journal_mode = WAL")
+    while True:
+        await _execute_when_free(db, "BEGIN IMMEDIATE")
+        try:
+            async with db.execute("PRAGMA user_version") as cursor:
+                (version,) = await cursor.fetchone()
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"the database was made by a newer claude-watch (schema {version} > {SCHEMA_VERSION})")
+            if version == SCHEMA_VERSION:
+                await db.rollback()
+                return
+            for statement in _statements(MIGRATIONS[version]):
                 await db.execute(statement)
-            await db.execute(f"PRAGMA user_version = {target + 1}")
+            await db.execute(f"PRAGMA user_version = {version + 1}")
             await db.commit()
         except BaseException:
             await db.rollback()
@@ -144,10 +176,15 @@ class Store:
             raise StoreError(f"cannot create the database at {path}: {error.strerror or error}") from None
         connections: list[aiosqlite.Connection] = []
         try:
+            async with _setup_lock(path):
+                connections.append(await _connect(path, busy_timeout_ms))
+                await _migrate(connections[0])
             connections.append(await _connect(path, busy_timeout_ms))
-            await _migrate(connections[0])
             connections.append(await _connect(path, busy_timeout_ms))
-            connections.append(await _connect(path, busy_timeout_ms))
+        except StoreError:
+            for db in connections:
+                await db.close()
+            raise
         except (sqlite3.Error, OSError) as error:
             for db in connections:
                 await db.close()
