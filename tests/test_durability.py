@@ -36,8 +36,16 @@ async def start_serve(db: Path, spool: Path) -> tuple[asyncio.subprocess.Process
         *CLI, "serve", "--port", "0", "--db", str(db), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         env={**os.environ, "CLAUDE_WATCH_SPOOL": str(spool)},
     )
-    line = await asyncio.wait_for(process.stdout.readline(), 30)
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+    except BaseException:
+        process.kill()
+        await process.wait()
+        raise
     url = line.decode().strip()
+    if not url.startswith("http://127.0.0.1:"):
+        process.kill()  # never leave a collector running behind a failed test
+        await process.wait()
     assert url.startswith("http://127.0.0.1:"), url
     return process, url
 

@@ -63,7 +63,12 @@ async def test_two_serves_share_a_database_and_a_spool(tmp_path: Path) -> None:
     # files without an id: if both processes drained the same file, it would be stored twice
     for n in range(400):
         spool_file(spool, n, with_id=n % 2 == 0)
-    (a, url_a), (b, url_b) = await asyncio.gather(start_serve(db, spool), start_serve(db, spool))
+    started = await asyncio.gather(start_serve(db, spool), start_serve(db, spool), return_exceptions=True)
+    failed = [s for s in started if isinstance(s, BaseException)]
+    if failed:
+        await asyncio.gather(*(stop(s[0]) for s in started if not isinstance(s, BaseException)))
+        raise failed[0]
+    (a, url_a), (b, url_b) = started
     try:
         # the same ids posted to both, concurrently, by 8 clients each
         ids = [f"both-{i}-{k}" for i in range(8) for k in range(60)]
