@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -133,8 +134,8 @@ def where_clause(flt: EventFilter, id_range: tuple[int, int] | None = None, ids:
         clauses.append(f"{hint if ids is not None else ''}ts < ?")
         params.append(flt.until)
     if ids is not None:
-        clauses.append(f"id IN ({', '.join('?' * len(ids))})" if ids else "0")
-        params.extend(ids)
+        clauses.append("id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(ids))
     elif flt.text:
         text = text_clause(flt.text, id_range)
         if text is not None:

@@ -7,7 +7,7 @@ process writes to the same database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
 from dataclasses import dataclass, field
 
 import aiosqlite
@@ -17,14 +17,6 @@ from claude_watch.event import Event, project_from_path
 UNKNOWN_PROJECT = "unknown"
 _WAITING_NOTIFICATIONS = frozenset({"permission_prompt", "idle_prompt", "agent_needs_input", "elicitation_dialog"})
 _FAILURE_TYPES = frozenset({"PostToolUseFailure", "StopFailure"})
-_CHUNK = 500  # bound on SQL variables per statement
-
-
-def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _state_after(event: Event, previous: str) -> str:
     """A session's state once `event` is its latest: waiting until activity follows a prompt."""
     kind = event.event_type
@@ -118,22 +110,20 @@ class WriteResult:
 
 
 async def _existing_event_ids(db: aiosqlite.Connection, event_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(event_ids):
-        sql = f"SELECT event_id FROM events WHERE event_id IN ({', '.join('?' * len(chunk))})"
-        async with db.execute(sql, chunk) as cursor:
-            found.update(row[0] for row in await cursor.fetchall())
-    return found
+    # One statement text whatever the count (json_each), so SQLite's statement cache does not
+    # fill with a prepared statement per batch size: a long-running collector stays flat.
+    async with db.execute(
+        "SELECT event_id FROM events WHERE event_id IN (SELECT value FROM json_each(?))", (json.dumps(event_ids),)
+    ) as cursor:
+        return {row[0] for row in await cursor.fetchall()}
 
 
 async def _known_sessions(db: aiosqlite.Connection, session_ids: list[str]) -> dict[str, tuple[str, int, str]]:
-    known: dict[str, tuple[str, int, str]] = {}
-    for chunk in _chunks(session_ids):
-        sql = f"SELECT session_id, project, last_ts, state FROM sessions WHERE session_id IN ({', '.join('?' * len(chunk))})"
-        async with db.execute(sql, chunk) as cursor:
-            for session_id, project, last_ts, state in await cursor.fetchall():
-                known[session_id] = (project, last_ts, state)
-    return known
+    async with db.execute(
+        "SELECT session_id, project, last_ts, state FROM sessions WHERE session_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(session_ids),),
+    ) as cursor:
+        return {session_id: (project, last_ts, state) for session_id, project, last_ts, state in await cursor.fetchall()}
 
 
 INDEX_CHUNK = 1000
