@@ -85,9 +85,6 @@ class Event:
             "summary": self.summary,
         }
 
-    def to_export_dict(self) -> dict[str, Any]:
-        return {**self.derived_fields(), "payload": self.payload_object()}
-
 
 def _reject_constant(name: str) -> Any:
     raise BadEvent(f"{name} is not valid JSON")
