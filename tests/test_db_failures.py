@@ -308,6 +308,7 @@ async def make_db(db: Path, count: int = 3) -> None:
 
     await store.submit([normalise(hook(n=i).encode(), {"X-Claude-Watch-Event-Id": f"old-{i}"}, 1_795_000_000_000)
                         for i in range(count)])
+    await store.wait_indexed()  # search indexing waits for a lull; a test has none to spare
     await store.close()  # checkpointed: the WAL is empty, the file holds everything
 
 

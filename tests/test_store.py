@@ -280,7 +280,7 @@ async def test_close_commits_what_is_queued(tmp_path: Path) -> None:
 async def test_free_text_finds_events_before_and_after_they_are_indexed(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     from claude_watch.store import writer
 
-    async def not_yet(db):
+    async def not_yet(db, limit=0):
         return 0
 
     monkeypatch.setattr(store_module, "index_chunk", not_yet)
@@ -314,3 +314,31 @@ async def test_windowed_search_pages_equal_one_unbounded_query(store: Store, mon
                 break
             cursor = page.next_cursor
         assert got == expected
+
+
+async def test_search_indexing_waits_while_events_pour_in_until_a_backlog_builds(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claude_watch.store.sync_call import run_sync
+
+    monkeypatch.setattr(store_module, "INDEX_LULL_S", 3600.0)  # no lull during this test
+    monkeypatch.setattr(store_module, "INDEX_BACKLOG_MAX", 30)
+
+    def indexed_upto() -> int:
+        with sqlite3.connect(store.path) as db:
+            return db.execute("SELECT indexed_upto FROM search_progress").fetchone()[0]
+
+    await store.submit([event(ts=T0 + i, prompt=f"burst word{i}") for i in range(20)])
+    for _ in range(5):
+        await asyncio.sleep(0)  # the write loop's turn to decide
+    await run_sync(store._writer, lambda db: None)  # any index chunk it queued has run by now
+    assert indexed_upto() == 0
+    # Unindexed events are still found: the search scans the tail the index has not reached.
+    assert len((await store.list_events(EventFilter(text="word7"))).events) == 1
+
+    await store.submit([event(ts=T0 + 100 + i) for i in range(20)])  # backlog 40 >= 30
+    for _ in range(500):
+        if indexed_upto() == 40:
+            break
+        await asyncio.sleep(0.01)
+    assert indexed_upto() == 40
