@@ -181,3 +181,15 @@ def test_clean_strips_escape_sequences_and_controls() -> None:
     assert clean(hostile) == "ablinkc\nd   e"
     assert one_line("a\n\n b\t c") == "a b c"
     assert clean("emoji 🎉 wide 漢字 [bold]markup[/]") == "emoji 🎉 wide 漢字 [bold]markup[/]"
+
+
+def test_with_id_copies_every_field() -> None:
+    import dataclasses
+
+    original = normalise(
+        json.dumps({"session_id": "s", "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_use_id": "t1",
+                    "agent_id": "a1", "cwd": "/w/p", "tool_input": {"command": "ls"}}).encode(),
+        {"X-Claude-Watch-Project": "explicit"}, 1_795_000_000_000,
+    )
+    assert original.with_id(7, "other") == dataclasses.replace(original, id=7, project="other")
+    assert original.id is None and original.project == "explicit"

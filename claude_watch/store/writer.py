@@ -207,8 +207,7 @@ def _insert(db: sqlite3.Connection, events: list[Event]) -> list[Event]:
                 change = _SessionChange(project, event.cwd, event.ts, event.ts, "active", is_new=True)
             sessions[event.session_id] = change
         # An explicit project on the request wins for this event; otherwise the session's.
-        stored_event = event.with_id(last_id + offset)
-        stored_event.project = event.project or change.project
+        stored_event = event.with_id(last_id + offset, event.project or change.project)
         change.add(stored_event)
         stored.append(stored_event)
 
