@@ -154,7 +154,7 @@ class Store:
 
     def __init__(
         self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
-        checkpointer: aiosqlite.Connection, clock: Clock,
+        checkpointer: aiosqlite.Connection, clock: Clock, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     ) -> None:
         self.path = path
         self.clock = clock
@@ -162,7 +162,7 @@ class Store:
         self._reader = reader
         self._checkpointer = checkpointer
         self._checkpoint_task = asyncio.create_task(self._checkpoint_loop(), name="claude-watch-checkpoint")
-        self._busy_timeout_ms = BUSY_TIMEOUT_MS
+        self._busy_timeout_ms = busy_timeout_ms
         # After a corruption error the writer's page cache cannot be trusted: reopen it.
         self._writer_stale = False
         self._pending: list[tuple[list[Event], asyncio.Future[list[Event]]]] = []
@@ -203,9 +203,7 @@ class Store:
                 raise StoreError(f"cannot open the database at {path}: it is on a read-only file system") from None
             raise StoreError(f"cannot open the database at {path}: {error}") from None
         writer, reader, checkpointer = connections
-        store = cls(path, writer, reader, checkpointer, clock)
-        store._busy_timeout_ms = busy_timeout_ms
-        return store
+        return cls(path, writer, reader, checkpointer, clock, busy_timeout_ms)
 
     async def close(self) -> None:
         """Commit what is queued, then close both connections (their threads would keep us alive)."""
