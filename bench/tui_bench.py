@@ -8,11 +8,14 @@ The app runs headless under `run_test(size=(160, 45))` with the real collector (
 loop; Textual still lays out and renders every frame. Figures:
 
 - first screen: from creating the app (imports done) to the first page of events in the table
-  with projects and sessions filled; plus the import time of the TUI measured separately;
+  (`first_events_s`), then with projects and sessions filled (`first_screen_s`), then the HTTP
+  server listening (`server_ready_s`); plus the import time of the TUI measured separately;
+  `--tmux N` times the real process instead: launch in tmux -> first event row on screen;
 - filter change: from `set_filter` to the rebuilt table and the next frame rendered (query +
   rebuild + layout/render of the screen), per kind of filter; 3 runs each, median and max;
-- scroll back: pressing End repeatedly pages back through SQLite; the time per page and RSS,
-  to show history is never all loaded;
+- scroll back: pressing End repeatedly pages back through SQLite, a page at a time, and Home
+  back up (once the window is full: 1,000 rows); key -> page on screen, and RSS, to show
+  history is never all loaded;
 - RSS: the process's peak resident memory (`ru_maxrss`);
 - burst (`--burst N`): another process POSTs N events/s (one per request, realistic bodies
   from bench/build_db.py) for `--seconds`. Meanwhile a key is pressed every 100 ms and timed
@@ -30,6 +33,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -74,9 +78,12 @@ async def until(pilot, predicate, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.002)
 
 
+CODE = ROOT  # the tree claude_watch is imported from (--code: compare with another checkout)
+
+
 def import_time() -> float:
     code = "import time; t = time.perf_counter(); import claude_watch.tui.app; print(time.perf_counter() - t)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=CODE, check=True)
     return float(out.stdout.strip())
 
 
@@ -93,10 +100,13 @@ async def scale(db: Path) -> dict:
     app = ClaudeWatchApp(config, export_dir=tmp)
     async with app.run_test(size=SIZE) as pilot:
         events = app.query_one(EventTable)
-        await until(pilot, lambda: app.ready and events.row_count > 0
-                    and app.query_one(ProjectsTable).row_count > 1 and app.query_one(SessionsTable).row_count > 1)
-        await pilot.pause()
+        await until(pilot, lambda: events.row_count > 0)
+        results["first_events_s"] = round(time.perf_counter() - started, 3)
+        await until(pilot, lambda: app.query_one(ProjectsTable).row_count > 1 and app.query_one(SessionsTable).row_count > 1)
         results["first_screen_s"] = round(time.perf_counter() - started, 3)
+        await until(pilot, lambda: app.ready)
+        results["server_ready_s"] = round(time.perf_counter() - started, 3)
+        await pilot.pause()
         results["total_events"] = app.status.total
         results["rss_after_first_screen_mib"] = round(current_rss_mib(), 1)
 
@@ -138,30 +148,61 @@ async def scale(db: Path) -> dict:
         results["filter_change"] = changes
         print(json.dumps({"partial": results}), file=sys.stderr)
 
-        # Scroll back: End pages back one page at a time; the window stays bounded.
-        app.set_filter(ViewFilter())
-        await until(pilot, lambda: app.shown_generation == app._generation and events.row_count == 100)
-        events.focus()
-        page_times, query_times, show_times = [], [], []
-        oldest_seen = None
-        for _ in range(25):
-            shown = app.older_pages_shown
+        # Scroll back: End pages back one page at a time; the window stays bounded. A page is
+        # timed from the key to the frame that shows it, the key posted as the terminal driver
+        # posts it; every other page goes through `pilot.press` instead, whose figure also
+        # holds Pilot's waits for the whole process to go idle (the figure before 2026-11-27).
+        from textual.events import Key
+
+        async def page(key: str, counter: str, via_pilot: bool) -> float:
+            shown = getattr(app, counter)
             t = time.perf_counter()
-            await pilot.press("end")
-            await until(pilot, lambda: app.older_pages_shown > shown)
+            if via_pilot:
+                await pilot.press(key)
+            else:
+                app.post_message(Key(key, None))
+            await until(pilot, lambda: getattr(app, counter) > shown)
             await asyncio.sleep(0)
             app.screen._on_timer_update()  # the frame
-            page_times.append(time.perf_counter() - t)
+            took = time.perf_counter() - t
             await pilot.pause()
+            return took
+
+        app.set_filter(ViewFilter())
+        await until(pilot, lambda: app.shown_generation == app._generation and events.row_count > 0)
+        await pilot.pause()
+        events.focus()
+        first_rows = events.row_count
+        direct, via_pilot, query_times, show_times = [], [], [], []
+        while len(app.window.rows) < app.window.max_rows:  # fill the window first
+            await page("end", "older_pages_shown", True)
+        for i in range(16):  # the window is full: each page drops as many rows at the top
+            (via_pilot if i % 2 else direct).append(await page("end", "older_pages_shown", bool(i % 2)))
             query_times.append(app.timings["older_query"])
             show_times.append(app.timings["older_show"])
-            oldest_seen = app.window.rows[-1].ts
+        held = [(e.ts, e.id) for e in app.window.rows]
         results["scroll_back"] = {
-            "pages": len(page_times), "events_paged": 100 + 25 * 200, "rows_held": events.row_count,
-            "page_median_ms": ms(statistics.median(page_times)), "page_max_ms": ms(max(page_times)),
+            "full_window_pages": len(direct) + len(via_pilot), "rows_held": events.row_count,
+            "rows_per_page": app.window.page, "first_rows": first_rows,
+            "page_median_ms": ms(statistics.median(direct)), "page_max_ms": ms(max(direct)),
+            "page_via_pilot_median_ms": ms(statistics.median(via_pilot)),
             "query_median_ms": ms(statistics.median(query_times)), "rebuild_median_ms": ms(statistics.median(show_times)),
-            "oldest_shown_ts": oldest_seen, "following_after": app.following,
+            "rows_in_order": held == sorted(held, reverse=True), "following_after": app.following,
         }
+        # Back up, a page at a time (a monitor without `list_events_newer(oldest_first=True)`
+        # jumps to the head instead: then this part is skipped).
+        if hasattr(app, "newer_pages_shown"):
+            direct, via_pilot, up_query, up_show = [], [], [], []
+            for i in range(10):
+                (via_pilot if i % 2 else direct).append(await page("home", "newer_pages_shown", bool(i % 2)))
+                up_query.append(app.timings["newer_query"])
+                up_show.append(app.timings["newer_show"])
+            results["scroll_up"] = {
+                "pages": len(direct) + len(via_pilot), "rows_held": events.row_count, "at_head": app.window.at_head,
+                "page_median_ms": ms(statistics.median(direct)), "page_max_ms": ms(max(direct)),
+                "page_via_pilot_median_ms": ms(statistics.median(via_pilot)),
+                "query_median_ms": ms(statistics.median(up_query)), "show_median_ms": ms(statistics.median(up_show)),
+            }
         results["rss_now_mib"] = round(current_rss_mib(), 1)
         results["rss_peak_mib"] = round(rss_mib(), 1)
     return results
@@ -226,8 +267,8 @@ async def burst(rate: int, seconds: float, db: Path | None) -> dict:
     repaints: list[float] = []
     original_show = EventTable.show
 
-    def show(table, rows, keep=None):
-        original_show(table, rows, keep)
+    def show(table, rows, keep=None, **kwargs):
+        original_show(table, rows, keep, **kwargs)
         if rows and app.following:
             now = time.time_ns() // 1_000_000
             visible_lag.append((now - rows[0].ts) / 1000)
@@ -353,6 +394,48 @@ async def baseline(rate: int, seconds: float) -> dict:
             "loop_lag_ms": {"p50": ms(pct(lags, 50)), "p99": ms(pct(lags, 99)), "max": ms(max(lags))}}
 
 
+FIRST_ROW = re.compile(r"^│ \d\d:\d\d:\d\d ", re.M)
+
+
+def tmux_first_screen(db: Path, runs: int, socket: str = "cw-bench") -> dict:
+    """Launch the real `claude-watch` in a private tmux server (160x45) and time from launch to
+    the first event row on screen (polling `capture-pane` every 10 ms); RSS of the process then.
+
+    The monitor opens the database as the collector does (WAL files appear beside it): give it
+    a copy of a database you must not touch."""
+    times, rss = [], []
+    for _ in range(runs):
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+        # `python -m` from the code's folder: that tree's claude_watch comes first on sys.path.
+        cmd = f"cd {CODE} && exec {sys.executable} -m claude_watch --db {db} --port 0"
+        started = time.perf_counter()
+        subprocess.run(["tmux", "-L", socket, "new", "-d", "-s", "fs", "-x", "160", "-y", "45", cmd], check=True)
+        pid = None
+        try:
+            while True:
+                pane = subprocess.run(["tmux", "-L", socket, "capture-pane", "-p", "-t", "fs"],
+                                      capture_output=True, text=True).stdout
+                if FIRST_ROW.search(pane):
+                    times.append(time.perf_counter() - started)
+                    break
+                if time.perf_counter() - started > 30:
+                    raise RuntimeError("no event row after 30 s:\n" + pane)
+                time.sleep(0.01)
+            pid = subprocess.run(["tmux", "-L", socket, "display", "-p", "-t", "fs", "#{pane_pid}"],
+                                 capture_output=True, text=True).stdout.strip()
+            with open(f"/proc/{pid}/status") as f:
+                rss.extend(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS"))
+            subprocess.run(["tmux", "-L", socket, "send-keys", "-t", "fs", "q"])
+            deadline = time.perf_counter() + 10
+            while os.path.exists(f"/proc/{pid}") and time.perf_counter() < deadline:
+                time.sleep(0.05)
+        finally:
+            subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+        time.sleep(0.5)
+    return {"runs_s": [round(t, 3) for t in times], "median_s": round(statistics.median(times), 3),
+            "rss_mib": [round(r, 1) for r in rss], "loadavg": os.getloadavg()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, help="database for the scale run (e.g. bench/data/1m.db)")
@@ -360,7 +443,19 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--burst-db", type=Path, help="database the burst writes into (default: a fresh one)")
     parser.add_argument("--baseline", action="store_true", help="also run the burst into the collector alone")
+    parser.add_argument("--tmux", type=int, default=0, metavar="RUNS",
+                        help="only time the real process in tmux, launch -> first event row, RUNS times")
+    parser.add_argument("--code", type=Path, help="import claude_watch from this checkout instead (A/B runs)")
     args = parser.parse_args()
+    if args.code:
+        global CODE
+        CODE = args.code.resolve()
+        sys.path.insert(0, str(CODE))
+    if args.tmux:
+        if not args.db:
+            parser.error("--tmux needs --db")
+        print(json.dumps({"tmux_first_screen": tmux_first_screen(args.db, args.tmux)}, indent=2))
+        return 0
     if not args.db and not args.burst:
         parser.error("give --db for the scale run and/or --burst N")
     if args.db:

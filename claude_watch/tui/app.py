@@ -3,12 +3,19 @@
 Data flow: the store calls `LiveFeed.on_commit` after each commit (cheap counting only); a
 timer drains it a few times a second and repaints once. Every query is awaited on aiosqlite in
 a worker, so the loop the ingest server shares with the UI never blocks.
+
+Start: the database is opened and the newest events read while Textual builds the screen;
+the events are painted first, then projects and sessions; the HTTP server (aiohttp, the
+slowest import) is loaded in a thread after that, so it never delays the first screen.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -23,25 +30,27 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Input
 
 from claude_watch.clock import now_ms
 from claude_watch.tui.bars import FilterBar, QuerySuggester, Status, StatusLine
-from claude_watch.tui.detail import DetailScreen
-from claude_watch.tui.help import HelpScreen
 from claude_watch.tui.live import LiveFeed
 from claude_watch.tui.messages import EventChosen, NeedNewer, NeedOlder, ProjectChosen, SessionChosen
-from claude_watch.tui.query import ViewFilter
+from claude_watch.tui.query import EventFilter, ViewFilter
 from claude_watch.tui.safe import safe_str
 from claude_watch.tui.tables import EventTable, ProjectsTable, SessionsTable
 from claude_watch.tui.window import EventWindow
+
+# The detail and help screens (and rich.syntax) are imported when first opened.
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.2  # repaint at most 5 times a second
 SUMMARY_MIN_S = 1.0  # projects/sessions at most once a second (slower if their queries are slow)
-FOLLOW_ROWS = 100  # rows kept while following at the top (paging back adds 200 at a time)
-PAGE_ROWS = 200
+FOLLOW_ROWS = 100  # rows kept while following at the top
+HEAD_MIN_ROWS, HEAD_MAX_ROWS = 40, 100  # a new filter loads about two screens of rows
+SCREEN_CHROME_LINES = 18  # lines of the screen that are not event rows (before the layout is known)
+PAGE_ROWS = 100  # paging through history, older or newer, a page at a time
 MAX_ROWS = 1000
 SESSION_ROWS = 100  # the most recent sessions; a project selection narrows further
 
@@ -64,9 +73,39 @@ def _until_teardown(method):
 
 
 def _default_collector(config: Any, clock: Callable[[], int]) -> Any:
+    """Runs in a thread: importing the server (aiohttp) takes a third of a second."""
     from claude_watch.collector import Collector
 
     return Collector(config, clock=clock)
+
+
+class _Prefetch(threading.Thread):
+    """Reads the newest events and the total, read-only, while Python and Textual start."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        super().__init__(name="claude-watch-prefetch", daemon=True)
+        self.path = path
+        self.limit = limit
+        self.result: tuple[Any, int] | None = None  # (EventPage, total)
+        self.start()
+
+    def run(self) -> None:
+        try:
+            from claude_watch.store.store import read_newest
+
+            self.result = read_newest(self.path, self.limit)
+        except Exception as error:  # missing, not migrated yet, locked...: the store reads it
+            log.debug("no early read of %s: %s", self.path, error)
+
+
+def _hand_over_store(collector: Any, store: Any, clock: Callable[[], int]) -> None:
+    """Give the collector the store the monitor opened for its first screen (what
+    `Collector.open_store` would have made); `collector.stop()` closes it."""
+    if getattr(collector, "store", None) is None:
+        from claude_watch.ingest import Ingestor
+
+        collector.store = store
+        collector.ingestor = Ingestor(store, clock=clock)
 
 
 class ClaudeWatchApp(App[int]):
@@ -119,6 +158,7 @@ class ClaudeWatchApp(App[int]):
         self._generation = 0  # bumps on every filter change; stale results are dropped
         self._events_busy = False
         self._want_older = False
+        self._want_newer = False
         self._closing_down = False
         self._events_dirty = False
         self._summaries_dirty = True
@@ -127,10 +167,15 @@ class ClaudeWatchApp(App[int]):
         self._next_live_at = 0.0
         self._next_spool_scan_at = 0.0  # live repaints back off when they get expensive
         self._query_timer: Any = None
+        self._opening: asyncio.Future | None = None  # the store, opened while the screen is built
+        self._started = time.perf_counter()
+        # The newest events, read in a thread from now on: the first frame can show them.
+        self._prefetch = _Prefetch(self._db_path(), self._head_rows())
         self.timings: dict[str, float] = {}
         self.last_export: Path | None = None
         self.shown_generation = -1  # the filter generation the events table shows
-        self.older_pages_shown = 0  # last duration of each kind of refresh (bench)
+        self.older_pages_shown = 0  # pages of history shown, each way (bench)
+        self.newer_pages_shown = 0
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -144,44 +189,90 @@ class ClaudeWatchApp(App[int]):
         with Vertical(id="events-box"):
             yield FilterBar()
             yield EventTable()
-            yield Static(Text(""), id="empty")
         yield StatusLine()
         yield Footer()
+
+    def on_load(self) -> None:
+        """Before the screen is built: open the store meanwhile."""
+        self._opening = asyncio.ensure_future(self._open_store())
+
+    def _db_path(self) -> Path:
+        from claude_watch.paths import default_db_path
+
+        return Path(getattr(self.config, "db_path", None) or default_db_path()).expanduser()
+
+    async def _open_store(self) -> Any:
+        from claude_watch.store import Store
+
+        return await Store.open(self._db_path(), clock=self.clock,
+                                busy_timeout_ms=getattr(self.config, "busy_timeout_ms", 5000))
+
+    def _head_rows(self) -> int:
+        """A new filter loads about two screens of rows (more is only more to build)."""
+        try:
+            visible = self.query_one(EventTable).visible_rows
+        except Exception:  # not mounted yet
+            visible = 0
+        if not visible:
+            visible = shutil.get_terminal_size((160, 45)).lines - SCREEN_CHROME_LINES
+        return max(HEAD_MIN_ROWS, min(HEAD_MAX_ROWS, 2 * visible))
 
     def on_mount(self) -> None:
         self.query_one("#projects-box").border_title = "Projects  [1]"
         self.query_one("#sessions-box").border_title = "Sessions · all projects  [2]"
         self._show_filter_state()
+        self._show_prefetched()  # usually read by now: then the first frame has the events
         self._show_status()
         self.query_one(EventTable).focus()
         self.set_interval(self.tick_s, self._tick)
         self.boot()
 
+    def _show_prefetched(self) -> bool:
+        """Put the rows read at start on screen, if that read is done (and the filter is
+        still the empty one it read). True if they are on."""
+        prefetch = self._prefetch
+        if prefetch.is_alive() or prefetch.result is None or self.shown_generation >= 0:
+            return self.shown_generation >= 0
+        table = self.query_one(EventTable)
+        if not self.view_filter.is_empty or not table.columns:
+            return False
+        page, total = prefetch.result
+        self.status.total = total
+        table.show(page.events, reset=True)
+        self.shown_generation = self._generation
+        self._show_empty_hint_for(not page.events)
+        self.timings["first_screen"] = time.perf_counter() - self._started
+        return True
+
     @work(exclusive=True, group="boot")
     @_until_teardown
     async def boot(self) -> None:
-        """Open the database and show it, then start the server and the spool drain.
+        """Show the database, then start the server and the spool drain.
 
-        The first screen does not wait for the HTTP server. If the server cannot start (port
-        taken, ...) the monitor stays open on the database and the status line says why.
+        The events come first (read in a thread while the screen was built, or else through
+        the store), then projects and sessions, then the collector. If the server cannot start
+        (port taken, ...) the monitor stays open on the database and the status line says why.
         """
-        started = time.perf_counter()
-        collector = self.collector = self.collector_factory(self.config, self.clock)
+        if self._opening is None:  # on_load did not run (a test driving on_mount alone)
+            self.on_load()
+        assert self._opening is not None
+        if self._prefetch.is_alive():
+            await asyncio.to_thread(self._prefetch.join, 2.0)
+        early = self._show_prefetched()
         store = None
         try:
-            await collector.open_store()
-            store = collector.store
-        except Exception as error:  # StartError: the database cannot be opened
+            store = await self._opening
+        except Exception as error:  # StoreError: the database cannot be opened
             self.status.server_error = str(error) or error.__class__.__name__
         if store is not None:
-            await self._show_first_screen(store)
-            self.timings["first_screen"] = time.perf_counter() - started
-            try:
-                await collector.start()  # the store is open already: this binds and drains
-                self.status.address = collector.address
-                self.sub_title = safe_str(collector.address)
-            except Exception as error:  # StartError carries a sentence for people
-                self.status.server_error = str(error) or error.__class__.__name__
+            self.store = store
+            if early:  # the events are on screen already: the rest can come together
+                await asyncio.gather(self._show_first_screen(store), self._refresh_summaries())
+            else:
+                await self._show_first_screen(store)
+                await self._next_frame()  # the events are painted before anything else is done
+                await self._refresh_summaries()
+            await self._start_collector(store)
         if self.status.server_error:
             self.sub_title = "server not running"
             self.notify(self.status.server_error, title="Collector not started", severity="error",
@@ -194,17 +285,57 @@ class ClaudeWatchApp(App[int]):
             await self._start_demo()
 
     async def _show_first_screen(self, store: Any) -> None:
+        """The store is open: the window takes over the rows read at start (and what was
+        written since), or reads the first page now."""
         self.store = store
-        self.window = EventWindow(store, page=PAGE_ROWS, max_rows=MAX_ROWS)
+        window = EventWindow(store, page=PAGE_ROWS, max_rows=MAX_ROWS)
         self._unsubscribe = store.subscribe(self.live.on_commit)
-        try:
-            self.status.total = await store.total_events()
-            self._read_ok()
-        except sqlite3.Error as error:
-            self._read_failed(error)
-        await self._reload_events(self._generation)
         self._summaries_dirty = True
-        await self._refresh_summaries()
+        generation = self._generation
+        prefetched = self._prefetch.result if self.shown_generation == generation else None
+        try:
+            if prefetched is not None:
+                window.seed(EventFilter(), prefetched[0])
+                await window.load_newer(limit=FOLLOW_ROWS)  # written between that read and now
+            else:
+                await window.load_head(self.view_filter.to_event_filter(), limit=self._head_rows())
+            self.status.total = await store.total_events()
+        except sqlite3.Error as error:
+            self.window = window
+            self._read_failed(error)
+            return
+        self._read_ok()
+        self.window = window
+        if generation != self._generation:  # the filter changed meanwhile
+            self._reload_events_worker(self._generation)
+            return
+        self.query_one(EventTable).show(window.rows, reset=prefetched is None)
+        if self.shown_generation != generation:
+            self.timings["first_screen"] = time.perf_counter() - self._started
+        self.shown_generation = generation
+        self._show_empty_hint()
+        self._show_status()
+
+    async def _next_frame(self) -> None:
+        """Until the screen has been refreshed."""
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        await painted.wait()
+
+    async def _start_collector(self, store: Any) -> None:
+        try:
+            collector = await asyncio.to_thread(self.collector_factory, self.config, self.clock)
+        except Exception as error:
+            self.status.server_error = str(error) or error.__class__.__name__
+            return
+        _hand_over_store(collector, store, self.clock)
+        self.collector = collector  # from here on, stopping the collector closes the store
+        try:
+            await collector.start()  # the store is open already: this binds and drains
+            self.status.address = collector.address
+            self.sub_title = safe_str(collector.address)
+        except Exception as error:  # StartError carries a sentence for people
+            self.status.server_error = str(error) or error.__class__.__name__
 
     async def _start_demo(self) -> None:
         try:
@@ -226,6 +357,17 @@ class ClaudeWatchApp(App[int]):
             self._unsubscribe()
         if self.collector is not None:
             await self.collector.stop()
+            return
+        # Not handed to a collector yet: the store is the monitor's to close (its connections'
+        # threads would keep the process alive), once it has finished opening.
+        store = self.store
+        if store is None and self._opening is not None:
+            try:
+                store = await self._opening
+            except Exception:
+                store = None
+        if store is not None:
+            await store.close()
 
     # -- the repaint clock -----------------------------------------------------------------
 
@@ -241,6 +383,7 @@ class ClaudeWatchApp(App[int]):
                 self.new_count += arrivals.matching
                 self._show_filter_state()
         self._maybe_load_older()
+        self._maybe_load_newer()
         if (self._events_dirty and not self._events_busy and self.window is not None and self._main_visible()
                 and time.monotonic() >= self._next_live_at):
             self._events_dirty = False
@@ -252,13 +395,13 @@ class ClaudeWatchApp(App[int]):
 
     def _main_visible(self) -> bool:
         """The events table is on screen (the help is a modal over it; an event covers it)."""
-        return not isinstance(self.screen, DetailScreen)
+        return not getattr(self.screen, "covers_events", False)
 
     def _watch_store_health(self) -> None:
         """The store's write error, polled with the status line (an attribute read).
 
         The status line keeps the warning up while it lasts; a toast marks its start and end."""
-        store = getattr(self.collector, "store", None)
+        store = self.collector.store if self.collector is not None else self.store
         error = (getattr(store, "write_error", None) or None) if store is not None else None
         previous = self.status.write_error
         if error == previous or (store is None and self._closing_down):
@@ -330,12 +473,13 @@ class ClaudeWatchApp(App[int]):
         self.query_one("#sessions-box").border_title = sessions_title
 
     def _show_empty_hint(self) -> None:
+        self._show_empty_hint_for(self.window is not None and not self.window.rows)
+
+    def _show_empty_hint_for(self, empty: bool) -> None:
         """An empty table says why, and what to do, instead of just being empty."""
-        hint = self.query_one("#empty", Static)
-        empty = self.window is not None and not self.window.rows
-        hint.display = empty
-        self.query_one("#events-box").set_class(empty, "-empty")
+        table = self.query_one(EventTable)
         if not empty:
+            table.set_empty_text(None)
             return
         if self.view_filter.is_empty:
             text = Text("No events yet.\n\n", style="bold")
@@ -351,7 +495,7 @@ class ClaudeWatchApp(App[int]):
             text = Text("No events match ", style="bold")
             text.append_text(self.view_filter.describe())
             text.append("\n\nesc clears the filter, a shows everything", style="dim")
-        hint.update(text)
+        table.set_empty_text(text)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -359,8 +503,7 @@ class ClaudeWatchApp(App[int]):
         assert self.window is not None
         started = time.perf_counter()
         try:
-            await self.window.load_head(self.view_filter.to_event_filter(),
-                                        limit=FOLLOW_ROWS if self.following else PAGE_ROWS)
+            await self.window.load_head(self.view_filter.to_event_filter(), limit=self._head_rows())
         except sqlite3.Error as error:
             self._read_failed(error)
             return
@@ -369,8 +512,7 @@ class ClaudeWatchApp(App[int]):
             return
         queried = time.perf_counter()
         table = self.query_one(EventTable)
-        table.show(self.window.rows, keep=None)
-        table.move_cursor(row=0, animate=False)
+        table.show(self.window.rows, reset=True)
         self._show_empty_hint()
         self.shown_generation = generation
         self.timings["filter_query"] = queried - started
@@ -378,12 +520,14 @@ class ClaudeWatchApp(App[int]):
 
     @work(exclusive=True, group="events-reload")
     @_until_teardown
-    async def _reload_events_worker(self, generation: int) -> None:
+    async def _reload_events_worker(self, generation: int, then_summaries: bool = False) -> None:
         self._events_busy = True
         try:
             await self._reload_events(generation)
         finally:
             self._events_busy = False
+        if then_summaries and generation == self._generation:
+            self._summaries_worker()  # the sessions of the new project, once its events are on
 
     @work(group="events-newer")
     @_until_teardown
@@ -460,8 +604,8 @@ class ClaudeWatchApp(App[int]):
         self.new_count = 0
         self._show_filter_state()
         if self.window is not None:
-            self._reload_events_worker(self._generation)
-        if project_changed and self.store is not None:
+            self._reload_events_worker(self._generation, then_summaries=project_changed)
+        elif project_changed and self.store is not None:
             self._summaries_worker()
 
     @on(ProjectChosen)
@@ -482,6 +626,8 @@ class ClaudeWatchApp(App[int]):
     @on(EventChosen)
     def _event_chosen(self, message: EventChosen) -> None:
         if self.store is not None:
+            from claude_watch.tui.detail import DetailScreen
+
             self.push_screen(DetailScreen(self.store, message.event_id))
 
     @on(DataTable.RowHighlighted, "#events")
@@ -504,23 +650,32 @@ class ClaudeWatchApp(App[int]):
             return
         self._want_older = False
         if self.window.older is not None:
-            self._load_older(self._generation)
+            self._load_page(self._generation, older=True)
 
     @on(NeedNewer)
     def _need_newer(self) -> None:
-        if self.window is None or self.window.at_head or self._events_busy:
-            return
-        self._load_newer_page(self._generation)
+        self._want_newer = True  # remembered if busy: the tick retries
+        self._maybe_load_newer()
 
-    @work(group="events-older")
+    def _maybe_load_newer(self) -> None:
+        if not self._want_newer or self._events_busy or self.window is None:
+            return
+        self._want_newer = False
+        if not self.window.at_head:
+            self._load_page(self._generation, older=False)
+
+    @work(group="events-page")
     @_until_teardown
-    async def _load_older(self, generation: int) -> None:
+    async def _load_page(self, generation: int, older: bool) -> None:
+        """A page of history: older below the window's bottom, or newer above its top (reading
+        back up). The rows on screen stay put; past MAX_ROWS the other end gives way."""
         assert self.window is not None
         self._events_busy = True
+        kind = "older" if older else "newer"
         try:
             started = time.perf_counter()
             try:
-                added = await self.window.load_older()
+                added = await (self.window.load_older() if older else self.window.load_newer_page())
             except sqlite3.Error as error:
                 self._read_failed(error)
                 return
@@ -529,8 +684,11 @@ class ClaudeWatchApp(App[int]):
                 return
             queried = time.perf_counter()
             self.query_one(EventTable).show(self.window.rows)
-            self.timings["older_query"] = queried - started
-            self.timings["older_show"] = time.perf_counter() - queried
+            self.timings[f"{kind}_query"] = queried - started
+            self.timings[f"{kind}_show"] = time.perf_counter() - queried
+            if not older:
+                self.newer_pages_shown += 1
+                return
             self.older_pages_shown += 1
             if not self.window.at_head and self.following:
                 self.following = False
@@ -538,24 +696,11 @@ class ClaudeWatchApp(App[int]):
                 self._show_filter_state()
         finally:
             self._events_busy = False
-            self._want_older = False  # asks that came in while loading were for this page
-
-    @work(group="events-newer")
-    @_until_teardown
-    async def _load_newer_page(self, generation: int) -> None:
-        assert self.window is not None
-        self._events_busy = True
-        try:
-            try:
-                await self.window.load_newer(limit=FOLLOW_ROWS)
-            except sqlite3.Error as error:
-                self._read_failed(error)
-                return
-            self._read_ok()
-            if generation == self._generation:
-                self.query_one(EventTable).show(self.window.rows)
-        finally:
-            self._events_busy = False
+            # Asks that came in while loading were for this page.
+            if older:
+                self._want_older = False
+            else:
+                self._want_newer = False
 
     # -- the / bar -------------------------------------------------------------------------
 
@@ -630,6 +775,8 @@ class ClaudeWatchApp(App[int]):
         self.query_one(f"#{pane}").focus()
 
     def action_help(self) -> None:
+        from claude_watch.tui.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

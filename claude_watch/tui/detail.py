@@ -103,6 +103,7 @@ class DetailScreen(Screen):
         Binding("c", "copy_payload", "Copy payload"),
         Binding("p", "open_pair", "Paired event"),
     ]
+    covers_events = True  # the monitor stops repainting the events table under it
 
     def __init__(self, store: Any, event_id: int) -> None:
         super().__init__()

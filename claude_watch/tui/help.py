@@ -19,7 +19,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Monitor", [
         ("1  2  3", "focus projects / sessions / events"),
         ("tab  shift+tab", "next / previous pane"),
-        ("↑ ↓  pgup pgdn  home end", "move; scrolling down pages back through history"),
+        ("↑ ↓  pgup pgdn  home end", "move; past the last or first event row, the next page of history"),
         ("enter", "projects/sessions: narrow to it · events: open the event"),
         ("/", "filter events: words, type:PreToolUse,Stop  tool:Bash  project:x  session:abc"),
         ("esc", "clear the filter, then the session, then the project"),

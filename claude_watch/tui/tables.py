@@ -8,15 +8,19 @@ and keeps the cursor on the same row key across rebuilds. Every cell is a `Text`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import zip_longest
 from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.coordinate import Coordinate
+from textual.geometry import Region, Size
+from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from claude_watch.tui.messages import EventChosen, NeedNewer, NeedOlder, ProjectChosen, SessionChosen
 from claude_watch.tui.safe import (
@@ -49,7 +53,13 @@ def short_model(model: str | None) -> str:
 
 
 class WindowTable(DataTable):
-    """A DataTable whose rows are replaced as a whole, keeping the cursor on its row key."""
+    """A DataTable whose rows are replaced as a whole, keeping the cursor on its row key.
+
+    Replacing reuses what is already there: rows whose key stays keep their cells (the caller
+    passes `None` for them), so a live update or a page of history costs the new rows only,
+    never a rebuild of the window; and the rendering path looks each style up once per frame
+    instead of once per line (each lookup walks the DOM: most of a frame's cost otherwise).
+    """
 
     DEFAULT_CSS = """
     WindowTable { height: 1fr; }
@@ -58,6 +68,91 @@ class WindowTable(DataTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.replacing = False  # True while rows are swapped: scroll changes are not the user's
+        self._pass_styles: dict[str, Style] | None = None  # styles of the frame being rendered
+        self._bodies: dict[int, tuple[Text, int, list[Segment]]] = {}  # id(cell) -> its segments
+        self._metas: dict[tuple[int, int], Style] = {}
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def current_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+
+    def replace_rows(self, rows: Sequence[tuple[str, Sequence[Text] | None]], keep: str | None = None,
+                     *, anchor: bool = False, reset: bool = False) -> None:
+        """Make the table show `rows` (key, cells), in that order, in one step.
+
+        `cells` may be None for a key the table already has: its row is kept as it is. The
+        cursor stays on `keep` (default: the row it is on). `anchor`: keep the same rows at the
+        top of the view (rows came or went above them); otherwise the scroll offset stays.
+        `reset`: cursor and view back to the first row.
+        """
+        keep = keep if keep is not None else self.current_key()
+        self.replacing = True
+        try:
+            with self.app.batch_update():
+                self._replace(rows, keep, anchor, reset)
+        finally:
+            self.replacing = False
+
+    def _replace(self, rows: Sequence[tuple[str, Sequence[Text] | None]], keep: str | None,
+                 anchor: bool, reset: bool) -> None:
+        scroll_y = self.scroll_y
+        top_key = None
+        if anchor and self.row_count:
+            top_key = self._row_locations.get_key(min(int(scroll_y), self.row_count - 1))
+        old_rows, old_data = self.rows, self._data
+        columns = self.ordered_columns
+        new_rows: dict[RowKey, Row] = {}
+        new_data: dict[RowKey, dict[ColumnKey, Any]] = {}
+        locations: dict[RowKey, int] = {}
+        for key, cells in rows:
+            row_key = RowKey(key)
+            if row_key in locations:
+                continue  # a key shows once
+            row = old_rows.get(row_key)
+            if cells is None and row is not None:
+                new_data[row_key] = old_data[row_key]
+            else:
+                new_data[row_key] = {column.key: cell for column, cell in zip_longest(columns, cells or ())}
+                row = Row(row_key, 1)
+            new_rows[row_key] = row
+            locations[row_key] = len(locations)
+        self.rows = new_rows
+        self._data = new_data
+        self._row_locations = TwoWayDict(locations)
+        self._new_rows.clear()
+        self._updated_cells.clear()
+        self._update_count += 1
+        # Every row is one line and every column has a fixed width: the size is known now.
+        self._require_update_dimensions = False
+        self._update_dimensions(locations)
+        if len(self._bodies) > len(locations) * len(columns) + 2000:  # keep what is on the table
+            live = {id(cell) for cells in new_data.values() for cell in cells.values()}
+            self._bodies = {key: entry for key, entry in self._bodies.items() if key in live}
+
+        if reset:
+            index, target_y = 0, 0.0
+        else:
+            index = locations.get(RowKey(keep)) if keep is not None else None
+            if index is None:
+                index = min(self.cursor_row, max(0, len(locations) - 1))
+            target_y = scroll_y
+            if top_key is not None and top_key in locations:
+                target_y = float(locations[top_key])
+            # ... and the cursor's row in view, scrolling as little as needed.
+            visible = max(1, self.scrollable_content_region.height - (self.header_height if self.show_header else 0))
+            if index < target_y:
+                target_y = float(index)
+            elif index >= target_y + visible:
+                target_y = float(index - visible + 1)
+        self.scroll_to(y=target_y, animate=False, immediate=True)
+        self.cursor_coordinate = Coordinate(index, self.cursor_column)
+        self.refresh()
 
     def _update_dimensions(self, new_rows: Any) -> None:
         """Every column here has a fixed width and every row one line, so there is nothing to
@@ -70,13 +165,93 @@ class WindowTable(DataTable):
         header = self.header_height if self.show_header else 0
         self.virtual_size = Size(width, self._total_row_height + header)
 
+    # -- rendering --------------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._pass_styles = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_styles = None
+
+    def _style(self, component: str = "") -> Style:
+        """The widget's (or a component's) Rich style, looked up once per frame."""
+        cache = self._pass_styles
+        style = cache.get(component) if cache is not None else None
+        if style is None:
+            style = self.get_component_styles(component).rich_style if component else self.rich_style
+            if cache is not None:
+                cache[component] = style
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        """DataTable's, with the widget style from the frame's lookups."""
+        if self.fixed_rows:
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        if y >= (self.header_height if self.show_header else 0):
+            y += scroll_y
+        return self._render_line(y, scroll_x, scroll_x + self.size.width, self._style())
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        if row_index == -1:
+            return self._style("datatable--header")
+        if row_index < self.fixed_rows:
+            return self._style("datatable--fixed")
+        if self.zebra_stripes:
+            return self._style("datatable--odd-row" if row_index % 2 else "datatable--even-row")
+        return base_style
+
+    def _render_line_in_row(self, row_key: RowKey, line_no: int, base_style: Style, cursor_location: Coordinate,
+                            hover_location: Coordinate) -> tuple[list, list]:
+        """DataTable's, for what these tables are (a row cursor, no labels, no fixed columns),
+        without its per-row style lookups."""
+        if self.cursor_type != "row" or self.fixed_columns or (self._labelled_row_exists and self.show_row_labels):
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, self.cursor_type,
+                     self.show_cursor, self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        cached = self._row_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        row_index = self._row_locations.get(row_key)
+        if row_index is None:
+            row_index = -1
+        row_style = self._get_row_style(row_index, base_style)
+        cursor = cursor_location.row == row_index
+        hover = hover_location.row == row_index
+        render_cell = self._render_cell
+        scrollable: list = []
+        table_width = self._row_label_column_width
+        for column_index, column in enumerate(self.ordered_columns):
+            width = column.get_render_width(self)
+            table_width += width
+            scrollable.append(render_cell(row_index, column_index, row_style, width, cursor=cursor,
+                                          hover=hover)[line_no])
+        extend_style, _ = self._get_styles_to_render_cell(
+            row_index == -1, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor, False, False)
+        extend_style = row_style + extend_style + self._meta(row_index, 0, out_of_bounds=True)
+        scrollable.append([Segment(" " * max(0, self.size.width - table_width), extend_style)])
+        pair = ([], scrollable)
+        self._row_render_cache[cache_key] = pair
+        return pair
+
+    def _meta(self, row: int, column: int, out_of_bounds: bool = False) -> Style:
+        key = (row, -1 if out_of_bounds else column)
+        style = self._metas.get(key)
+        if style is None:
+            meta = {"row": row, "column": column, "out_of_bounds": True} if out_of_bounds else {"row": row, "column": column}
+            style = self._metas[key] = Style.from_meta(meta)
+        return style
+
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
         """A faster path for our one-line `Text` cells.
 
         DataTable renders each cell through `console.render_lines(Styled(Padding(cell)))`,
         ~0.3 ms a cell: a 40-row screen after each rebuild cost ~100 ms. Here the same result
-        (same styles, same padding, ellipsis when cut) comes straight from `Text.render`.
+        (same styles, same padding, ellipsis when cut) comes straight from `Text.render`, and
+        a cell's own segments are kept while the cell lives (rows keep their cells across
+        updates; only the row's style, which moves with zebra stripes and the cursor, changes).
         Headers and anything that is not a `Text` take DataTable's own path.
         """
         if row_index < 0 or column_index < 0 or row_index < self.fixed_rows or column_index < self.fixed_columns:
@@ -95,7 +270,19 @@ class WindowTable(DataTable):
             False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
         )
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        pre_style = base_style + self._meta(row_index, column_index) + component_style
+        body = self._body(cell, width)
+        line = Segment.adjust_line_length(list(Segment.apply_style(body, pre_style, post_style)), width,
+                                          pre_style + post_style)
+        lines = [line]
+        self._cell_render_cache[cache_key] = lines
+        return lines
+
+    def _body(self, cell: Text, width: int) -> list[Segment]:
+        """A cell's text cut and padded to `width`, in its own styles (no row style yet)."""
+        entry = self._bodies.get(id(cell))
+        if entry is not None and entry[0] is cell and entry[1] == width:
+            return entry[2]
         pad = self.cell_padding
         inner = max(0, width - 2 * pad)
         console = self.app.console
@@ -105,46 +292,10 @@ class WindowTable(DataTable):
         gap = max(0, inner - text.cell_len)
         left = gap if cell.justify == "right" else gap // 2 if cell.justify == "center" else 0
         # `Text.render` leaves the base style off when there are no spans: put it back.
-        body = Segment.apply_style(text.render(console), console.get_style(cell.style) if cell.style else None)
-        segments = [Segment(" " * (pad + left)), *body, Segment(" " * (pad + gap - left))]
-        line = Segment.adjust_line_length(list(Segment.apply_style(segments, pre_style, post_style)), width,
-                                          pre_style + post_style)
-        lines = [line]
-        self._cell_render_cache[cache_key] = lines
-        return lines
-
-    def current_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:
-            return None
-
-    def replace_rows(self, rows: Sequence[tuple[str, Sequence[Text]]], keep: str | None = None) -> None:
-        """Swap in `rows` (key, cells) in one batch and put the cursor back on `keep`."""
-        keep = keep if keep is not None else self.current_key()
-        scroll_y = self.scroll_y
-        self.replacing = True
-        try:
-            self._replace(rows, keep, scroll_y)
-        finally:
-            self.replacing = False
-
-    def _replace(self, rows: Sequence[tuple[str, Sequence[Text]]], keep: str | None, scroll_y: float) -> None:
-        with self.app.batch_update():
-            self.clear()
-            for key, cells in rows:
-                self.add_row(*cells, key=key)
-            if keep is not None:
-                try:
-                    index = self.get_row_index(keep)
-                except RowDoesNotExist:
-                    index = 0
-                self.move_cursor(row=index, animate=False, scroll=False)
-                self.scroll_to(y=scroll_y, animate=False, immediate=True)
-                if index < self.scroll_y or index >= self.scroll_y + max(1, self.size.height - 1):
-                    self.move_cursor(row=index, animate=False, scroll=True)
+        rendered = Segment.apply_style(text.render(console), console.get_style(cell.style) if cell.style else None)
+        body = [Segment(" " * (pad + left)), *rendered, Segment(" " * (pad + gap - left))]
+        self._bodies[id(cell)] = (cell, width, body)
+        return body
 
 
 class ProjectsTable(WindowTable):
@@ -300,17 +451,28 @@ def event_cells(event: Any) -> list[Text]:
 
 
 class EventTable(WindowTable):
-    """The events window. Enter opens an event; reaching either end asks for more rows."""
+    """The events window. Enter opens an event; reaching either end asks for more rows.
+
+    With no rows it says why (a hint the app sets), drawn in its own lines: showing and hiding
+    another widget would re-lay out and repaint the whole screen on every empty <-> not-empty
+    filter change."""
 
     EDGE = 5  # rows from the bottom at which the next older page is fetched
     BINDINGS = [
         Binding("home,g", "scroll_top", "Newest", show=False),
         Binding("end,G", "scroll_bottom", "Oldest loaded", show=False),
     ]
+    COMPONENT_CLASSES = {"eventtable--empty"}
+    DEFAULT_CSS = """
+    EventTable > .eventtable--empty { color: $text-muted; }
+    """
+    EMPTY_INDENT = 4
+    EMPTY_TOP = 2  # blank lines between the header and the hint
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="events", **kwargs)
-        self._shown_keys: list[str] = []
+        self.empty_text: Text | None = None
+        self._empty_lines: tuple[int, list[list[Segment]]] | None = None  # (width, lines)
 
     def on_mount(self) -> None:
         for label, key, width in (
@@ -335,22 +497,64 @@ class EventTable(WindowTable):
             self._require_update_dimensions = True
             self.refresh()
 
-    def show(self, events: Sequence[Any], keep: str | None = None) -> None:
-        keys = [str(e.id) for e in events]
-        shown = self._shown_keys
-        if shown and len(keys) > len(shown) and keys[: len(shown)] == shown and keep is None:
-            # Paging back only added older rows at the bottom: append them, no rebuild.
-            with self.app.batch_update():
-                for event in events[len(shown):]:
-                    self.add_row(*event_cells(event), key=str(event.id))
-        else:
-            self.replace_rows(list(zip(keys, (event_cells(e) for e in events))), keep=keep)
-        self._shown_keys = keys
+    @property
+    def visible_rows(self) -> int:
+        """How many rows fit on screen now (0 before the first layout)."""
+        return max(0, self.scrollable_content_region.height - (self.header_height if self.show_header else 0))
+
+    def show(self, events: Sequence[Any], keep: str | None = None, *, reset: bool = False) -> None:
+        """Show `events` (newest first). Rows already on screen are kept as they are, and the
+        rows at the top of the view stay put when rows come or go above them; `reset` puts the
+        cursor and the view on the first row (a new filter)."""
+        data = self._data
+        rows = [(str(e.id), None if str(e.id) in data else event_cells(e)) for e in events]
+        self.replace_rows(rows, keep=keep, anchor=True, reset=reset)
+
+    def set_empty_text(self, text: Text | None) -> None:
+        """What to say while there are no rows (None: nothing)."""
+        if text != self.empty_text:
+            self.empty_text = text
+            self._empty_lines = None
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        header = self.header_height if self.show_header else 0
+        if self.row_count or self.empty_text is None or y < header:
+            return super().render_line(y)
+        width = self.size.width
+        base = self._style()
+        if self._empty_lines is None or self._empty_lines[0] != width:
+            console = self.app.console
+            options = console.options.update_width(max(1, width - 2 * self.EMPTY_INDENT))
+            lines = console.render_lines(self.empty_text, options, pad=False)
+            self._empty_lines = (width, lines)
+        index = y - header - self.EMPTY_TOP
+        lines = self._empty_lines[1]
+        if not 0 <= index < len(lines):
+            return Strip.blank(width, base)
+        style = base + self._style("eventtable--empty")
+        segments = [Segment(" " * self.EMPTY_INDENT, base), *Segment.apply_style(lines[index], style)]
+        return Strip(segments).adjust_cell_length(width, base)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
             self.post_message(EventChosen(int(event.row_key.value)))
+
+    def action_cursor_up(self) -> None:
+        if self.row_count and self.cursor_row == 0:
+            self.post_message(NeedNewer())  # already on the top row: the page above it
+        super().action_cursor_up()
+
+    def action_page_up(self) -> None:
+        if self.row_count and self.cursor_row == 0:
+            self.post_message(NeedNewer())
+        super().action_page_up()
+
+    def action_scroll_top(self) -> None:
+        if self.row_count and self.cursor_row == 0:
+            self.post_message(NeedNewer())
+        super().action_scroll_top()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row != self.cursor_row:

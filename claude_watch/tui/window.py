@@ -1,8 +1,10 @@
 """A bounded, movable window onto the event history, newest first.
 
 The UI never holds the whole history: it holds at most `max_rows` events and pages through
-SQLite with the keyset cursor, older as the user scrolls down, newer as they come back up or
-while following. All methods await the store (aiosqlite); none blocks the loop.
+SQLite with the keyset cursor, older as the user scrolls down, newer (one page at a time) as
+they come back up, and whatever arrived while following. All methods await the store
+(aiosqlite); none blocks the loop. Every change keeps `rows` a contiguous run of the matching
+events, so the table can splice rows in and out instead of rebuilding itself.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ def _key(event: Any) -> tuple[int, int]:
 
 
 class EventWindow:
-    def __init__(self, store: Any, page: int = 200, max_rows: int = 1000) -> None:
+    def __init__(self, store: Any, page: int = 100, max_rows: int = 1000) -> None:
         self.store = store
         self.page = page
         self.max_rows = max_rows
@@ -29,6 +31,13 @@ class EventWindow:
     async def load_head(self, event_filter: EventFilter, limit: int | None = None) -> None:
         """Start again from the newest events matching `event_filter`."""
         page = await self.store.list_events(event_filter, limit=limit or self.page, before=None)
+        self.filter = event_filter
+        self.rows = list(page.events)
+        self.older = page.next_cursor
+        self.at_head = True
+
+    def seed(self, event_filter: EventFilter, page: Any) -> None:
+        """Start from a first page read elsewhere (an `EventPage`, newest first)."""
         self.filter = event_filter
         self.rows = list(page.events)
         self.older = page.next_cursor
@@ -49,9 +58,9 @@ class EventWindow:
         return len(added)
 
     async def load_newer(self, limit: int | None = None) -> int:
-        """Prepend what is newer than the top row; trim the oldest past `max_rows`.
+        """What arrived since (live): prepend what is newer than the top row, newest first.
 
-        Returns rows added. When fewer than `limit` come back the window is at the head.
+        Returns rows added. More than `limit` newer means a gap: start again from the head.
         """
         if not self.rows:
             await self.load_head(self.filter)
@@ -60,13 +69,26 @@ class EventWindow:
         top = _key(self.rows[0])
         newer = await self.store.list_events_newer(self.filter, after=cursor_of(self.rows[0]), limit=limit)
         if len(newer) >= limit:
-            # A page or more is newer, and the store answers newest first: stitching would
-            # leave a gap, so start again from the head. (An oldest-first `list_events_newer`
-            # would let a reader page back up through history one page at a time.)
-            await self.load_head(self.filter)
+            await self.load_head(self.filter, limit=limit)
             return len(self.rows)
         self.at_head = True
         newer = sorted((e for e in newer if _key(e) > top), key=_key, reverse=True)
+        self.rows[:0] = newer
+        self.trim_bottom(self.max_rows)
+        return len(newer)
+
+    async def load_newer_page(self) -> int:
+        """Reading history: prepend the page just above the top row (oldest first from the
+        store, so no gap), drop the oldest rows past `max_rows`. Returns rows added; fewer than
+        a page means the top is the newest event again."""
+        if not self.rows:
+            await self.load_head(self.filter)
+            return len(self.rows)
+        top = _key(self.rows[0])
+        newer = await self.store.list_events_newer(self.filter, after=cursor_of(self.rows[0]), limit=self.page,
+                                                   oldest_first=True)
+        self.at_head = len(newer) < self.page
+        newer = [e for e in reversed(newer) if _key(e) > top]
         self.rows[:0] = newer
         self.trim_bottom(self.max_rows)
         return len(newer)

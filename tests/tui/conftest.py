@@ -114,6 +114,17 @@ async def submit_many(app: ClaudeWatchApp, events: list, batch: int = 500) -> No
         await app.store.submit(events[start:start + batch])
 
 
+async def with_history(pilot, count: int = 1500):
+    """The app, ready, with `count` events (`echo 0` .. `echo {count-1}`) and the newest on top."""
+    from claude_watch.tui.tables import EventTable
+
+    app = await ready(pilot)
+    await submit_many(app, [make_event(i) for i in range(count)])
+    events = app.query_one(EventTable)
+    await wait_for(pilot, lambda: events.row_count and table_texts(events)[0][5] == f"echo {count - 1}")
+    return app, events
+
+
 def title(app: ClaudeWatchApp, selector: str) -> str:
     """A box's border title as plain text (the public getter returns markup)."""
     content = app.query_one(selector)._border_title

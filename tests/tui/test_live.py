@@ -8,13 +8,12 @@ from claude_watch.tui.tables import EventTable
 from .conftest import (
     FROZEN_MS,
     SIZE,
-    make_event,
     post,
     ready,
-    submit_many,
     subtitle,
     table_texts,
     wait_for,
+    with_history,
 )
 
 
@@ -57,33 +56,37 @@ async def test_new_events_keep_cursor_on_newest_while_following(make_app):
 
 async def test_paging_back_through_history(make_app):
     async with make_app().run_test(size=SIZE) as pilot:
-        app = await ready(pilot)
-        await submit_many(app, [make_event(i) for i in range(1500)])
-        events = app.query_one(EventTable)
-        await wait_for(pilot, lambda: events.row_count and table_texts(events)[0][5] == "echo 1499")
+        app, events = await with_history(pilot)
         assert events.row_count == 100  # following: a small window, not the history
 
         events.focus()
-        await pilot.press("end")  # the bottom of the window: the next 200 older come from SQLite
-        await wait_for(pilot, lambda: events.row_count == 300)
-        assert table_texts(events)[-1][5] == "echo 1200"
-        for expected in (500, 700, 900):
+        # The bottom of the window: the next 100 older come from SQLite, a page at a time.
+        for expected in range(200, 1001, 100):
             await pilot.press("end")
             await wait_for(pilot, lambda: events.row_count == expected)
-        # Past the window limit (1000) the newest rows are dropped and following pauses.
+        assert table_texts(events)[-1][5] == "echo 500"
+        # Past the window limit (1000) the newest rows are dropped and following pauses; the
+        # cursor stays on the event it was on.
         await pilot.press("end")
         await wait_for(pilot, lambda: not app.window.at_head)
         assert events.row_count == 1000 and not app.following
         assert table_texts(events)[0][5] == "echo 1399" and table_texts(events)[-1][5] == "echo 400"
-        # Back at the top of a window cut loose from the head: the newest page comes back.
+        assert table_texts(events)[events.cursor_row][5] == "echo 500"
+        # Back up through history a page at a time: the top row of a window cut loose from the
+        # head brings in the page above it, and the cursor stays on its event.
         await pilot.press("home")
-        await wait_for(pilot, lambda: table_texts(events)[0][5] == "echo 1499" and app.window.at_head)
+        await wait_for(pilot, lambda: table_texts(events)[0][5] == "echo 1499")
+        assert table_texts(events)[events.cursor_row][5] == "echo 1399"
+        assert events.row_count == 1000 and table_texts(events)[-1][5] == "echo 500"
+        await pilot.press("home")  # nothing newer: the window is at the head again
+        await wait_for(pilot, lambda: app.window.at_head)
+        assert table_texts(events)[0][5] == "echo 1499" and events.cursor_row == 0
         await pilot.press("end")
         await pilot.press("end")
         # Following again goes back to the newest events.
         await pilot.press("f")
-        await wait_for(pilot, lambda: events.row_count == 100 and table_texts(events)[0][5] == "echo 1499")
-        assert app.following
+        await wait_for(pilot, lambda: events.row_count == app._head_rows() and table_texts(events)[0][5] == "echo 1499")
+        assert app.following and events.cursor_row == 0
 
 
 async def test_port_in_use_still_opens_database(make_app, config):
