@@ -11,8 +11,8 @@ loop; Textual still lays out and renders every frame. Figures:
   (`first_events_s`), then with projects and sessions filled (`first_screen_s`), then the HTTP
   server listening (`server_ready_s`); plus the import time of the TUI measured separately;
   `--tmux N` times the real process instead: launch in tmux -> first event row on screen;
-- filter change: from `set_filter` to the rebuilt table and the next frame rendered (query +
-  rebuild + layout/render of the screen), per kind of filter; 3 runs each, median and max;
+- filter change: from `set_filter` to the end of the first frame composed after the table got
+  its rows (query + table + layout/render), per kind of filter; 3 runs each, median and max;
 - scroll back: pressing End repeatedly pages back through SQLite, a page at a time, and Home
   back up (once the window is full: 1,000 rows); key -> page on screen, and RSS, to show
   history is never all loaded;
@@ -81,6 +81,50 @@ async def until(pilot, predicate, timeout: float = 60.0) -> None:
 CODE = ROOT  # the tree claude_watch is imported from (--code: compare with another checkout)
 
 
+class Frames:
+    """When the screen was composed (layout and/or render of what changed), and when the events
+    table last got new rows: a filter change or a page of history counts until the end of the
+    first frame that starts after the rows were put in the table, i.e. until it is on screen."""
+
+    def __init__(self) -> None:
+        from textual.screen import Screen
+
+        from claude_watch.tui.tables import EventTable
+
+        self.painted: list[tuple[float, float]] = []
+        self.shown_at = 0.0
+        depth = 0
+
+        def timed(original):
+            def wrapper(*args, **kwargs):
+                nonlocal depth
+                depth += 1
+                start = time.perf_counter()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    depth -= 1
+                    if not depth:
+                        self.painted.append((start, time.perf_counter()))
+            return wrapper
+
+        for name in ("_refresh_layout", "_compositor_refresh"):
+            setattr(Screen, name, timed(getattr(Screen, name)))
+        show = EventTable.show
+
+        def shown(table, *args, **kwargs):
+            show(table, *args, **kwargs)
+            self.shown_at = time.perf_counter()
+
+        EventTable.show = shown  # type: ignore[method-assign]
+
+    async def on_screen(self, pilot) -> float:
+        """The end of the first frame that started after the table last got rows."""
+        since = self.shown_at
+        await until(pilot, lambda: any(start >= since for start, _ in self.painted[-4:]))
+        return next(end for start, end in self.painted if start >= since)
+
+
 def import_time() -> float:
     code = "import time; t = time.perf_counter(); import claude_watch.tui.app; print(time.perf_counter() - t)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=CODE, check=True)
@@ -96,6 +140,7 @@ async def scale(db: Path) -> dict:
     tmp = tempfile.mkdtemp(prefix="tui-bench-")
     config = CollectorConfig(host="127.0.0.1", port=0, db_path=db, spool_dir=Path(tmp) / "spool")
     results: dict = {"db": str(db), "import_s": round(import_time(), 3)}
+    frames = Frames()
     started = time.perf_counter()
     app = ClaudeWatchApp(config, export_dir=tmp)
     async with app.run_test(size=SIZE) as pilot:
@@ -135,10 +180,8 @@ async def scale(db: Path) -> dict:
                 app.set_filter(flt)
                 generation = app._generation
                 await until(pilot, lambda: app.shown_generation == generation)
-                shown = time.perf_counter() - t
-                await asyncio.sleep(0)  # let the table's idle handler run, then paint now
-                app.screen._on_timer_update()  # the frame Textual would draw next (layout + render)
-                runs.append((time.perf_counter() - t, app.timings["filter_query"], shown))
+                shown = frames.shown_at - t
+                runs.append((await frames.on_screen(pilot) - t, app.timings["filter_query"], shown))
                 await pilot.pause()
             changes[name] = {"median_ms": ms(statistics.median(r[0] for r in runs)),
                              "max_ms": ms(max(r[0] for r in runs)),
@@ -162,9 +205,7 @@ async def scale(db: Path) -> dict:
             else:
                 app.post_message(Key(key, None))
             await until(pilot, lambda: getattr(app, counter) > shown)
-            await asyncio.sleep(0)
-            app.screen._on_timer_update()  # the frame
-            took = time.perf_counter() - t
+            took = await frames.on_screen(pilot) - t
             await pilot.pause()
             return took
 

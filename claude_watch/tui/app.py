@@ -168,6 +168,7 @@ class ClaudeWatchApp(App[int]):
         self._next_spool_scan_at = 0.0  # live repaints back off when they get expensive
         self._query_timer: Any = None
         self._opening: asyncio.Future | None = None  # the store, opened while the screen is built
+        self._borders: dict[tuple[str, str], Text] = {}  # the titles the boxes show
         self._started = time.perf_counter()
         # The newest events, read in a thread from now on: the first frame can show them.
         self._prefetch = _Prefetch(self._db_path(), self._head_rows())
@@ -219,7 +220,6 @@ class ClaudeWatchApp(App[int]):
 
     def on_mount(self) -> None:
         self.query_one("#projects-box").border_title = "Projects  [1]"
-        self.query_one("#sessions-box").border_title = "Sessions · all projects  [2]"
         self._show_filter_state()
         self._show_prefetched()  # usually read by now: then the first frame has the events
         self._show_status()
@@ -454,23 +454,29 @@ class ClaudeWatchApp(App[int]):
 
     def _show_filter_state(self) -> None:
         self.status.filters = None if self.view_filter.is_empty else self.view_filter.describe()
-        box = self.query_one("#events-box")
         title = Text("Events  [3]  ", style="bold")
         title.append_text(self.view_filter.describe())
-        box.border_title = title
         if self.following:
-            box.border_subtitle = Text("● FOLLOW (f pauses)", style="bold green")
+            sub = Text("● FOLLOW (f pauses)", style="bold green")
         else:
             sub = Text("⏸ PAUSED", style="bold yellow")
             if self.new_count:
                 sub.append(f"  +{self.new_count:,} new", style="bold reverse yellow")
             sub.append("  (f follows)", style="dim")
-            box.border_subtitle = sub
         project = self.view_filter.project
         sessions_title = Text("Sessions · ", style="bold")
         sessions_title.append(safe_str(project) if project else "all projects")
         sessions_title.append("  [2]")
-        self.query_one("#sessions-box").border_title = sessions_title
+        self._set_border("#events-box", "border_title", title)
+        self._set_border("#events-box", "border_subtitle", sub)
+        self._set_border("#sessions-box", "border_title", sessions_title)
+
+    def _set_border(self, selector: str, which: str, text: Text) -> None:
+        """Set a box's title or subtitle if it changed (setting one repaints the whole box)."""
+        key = (selector, which)
+        if self._borders.get(key) != text:
+            self._borders[key] = text
+            setattr(self.query_one(selector), which, text)
 
     def _show_empty_hint(self) -> None:
         self._show_empty_hint_for(self.window is not None and not self.window.rows)
@@ -505,12 +511,14 @@ class ClaudeWatchApp(App[int]):
         try:
             await self.window.load_head(self.view_filter.to_event_filter(), limit=self._head_rows())
         except sqlite3.Error as error:
+            self._show_filter_state()
             self._read_failed(error)
             return
         self._read_ok()
         if generation != self._generation:
             return
         queried = time.perf_counter()
+        self._show_filter_state()
         table = self.query_one(EventTable)
         table.show(self.window.rows, reset=True)
         self._show_empty_hint()
@@ -602,10 +610,13 @@ class ClaudeWatchApp(App[int]):
         self.live.view_filter = view_filter
         self._generation += 1
         self.new_count = 0
-        self._show_filter_state()
         if self.window is not None:
+            # The titles change with the rows, in one frame: a frame of its own now would hold
+            # up the answer to the query (both run on this loop).
             self._reload_events_worker(self._generation, then_summaries=project_changed)
-        elif project_changed and self.store is not None:
+            return
+        self._show_filter_state()
+        if project_changed and self.store is not None:
             self._summaries_worker()
 
     @on(ProjectChosen)
