@@ -4,6 +4,11 @@
     .venv/bin/python bench/export_bench.py                       # bench/data/100k.db and 1m.db
     .venv/bin/python bench/export_bench.py --db bench/data/1m.db --repeat 3 --format json
     .venv/bin/python bench/export_bench.py --filter "--project webshop" --filter "-q src"
+    .venv/bin/python bench/export_bench.py --cmd "env PYTHONPATH=/tmp/old .venv/bin/python -P -m claude_watch"
+
+`--cmd` (repeatable) runs another command in place of `.venv/bin/claude-watch`, e.g. an older
+checkout of `claude_watch/` (`git archive HEAD claude_watch | tar -x -C /tmp/old`; `-P` keeps
+the working tree off sys.path): every command runs in each round, so an A/B shares the load.
 
 Each run is the real CLI under `/usr/bin/time -v`: events/s = exported lines / wall time, and the
 maximum RSS of the process. Flat memory means the 100k and 1M figures are about equal.
@@ -32,8 +37,9 @@ def _wall_seconds(text: str) -> float:
     return seconds
 
 
-def export_once(db: Path, fmt: str, extra: list[str], out: Path) -> dict:
-    cmd = ["/usr/bin/time", "-v", str(CLAUDE_WATCH), "export", "--db", str(db), "--format", fmt, "-o", str(out), *extra]
+def export_once(db: Path, fmt: str, extra: list[str], out: Path, command: str | None = None) -> dict:
+    program = shlex.split(command) if command else [str(CLAUDE_WATCH)]
+    cmd = ["/usr/bin/time", "-v", *program, "export", "--db", str(db), "--format", fmt, "-o", str(out), *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"export failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -43,7 +49,7 @@ def export_once(db: Path, fmt: str, extra: list[str], out: Path) -> dict:
     user = float(re.search(r"User time \(seconds\): (\S+)", proc.stderr).group(1))
     system = float(re.search(r"System time \(seconds\): (\S+)", proc.stderr).group(1))
     return {
-        "db": db.name, "format": fmt, "filter": " ".join(extra) or None, "events": count,
+        "cmd": command or "claude-watch", "db": db.name, "format": fmt, "filter": " ".join(extra) or None, "events": count,
         "wall_s": round(wall, 2), "events_per_s": round(count / wall) if wall else None,
         "cpu_pct": round(100 * (user + system) / wall) if wall else None,
         "max_rss_mib": round(rss_kib / 1024, 1), "out_mib": round(out.stat().st_size / 2**20),
@@ -55,6 +61,7 @@ def main() -> int:
     parser.add_argument("--db", type=Path, action="append", help="database(s) to export (default: data/100k.db, data/1m.db)")
     parser.add_argument("--format", choices=["ndjson", "json"], default="ndjson")
     parser.add_argument("--filter", action="append", default=[], help='extra export options, e.g. "--project webshop"')
+    parser.add_argument("--cmd", action="append", help="command to run in place of .venv/bin/claude-watch (repeatable: A/B)")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
@@ -66,7 +73,8 @@ def main() -> int:
             if not db.exists():
                 raise SystemExit(f"no database at {db}: run bench/build_db.py first")
             for extra in filters:
-                print(json.dumps(export_once(db, args.format, extra, out)), flush=True)
+                for command in args.cmd or [None]:
+                    print(json.dumps(export_once(db, args.format, extra, out, command)), flush=True)
     if not args.keep:
         out.unlink(missing_ok=True)
     return 0
