@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from claude_watch.clock import Clock, now_ms
 from claude_watch.event import Event
 from claude_watch.paths import ensure_private_dir
 from claude_watch.store import queries
+from claude_watch.store.export_lines import export_lines
 from claude_watch.store.models import (
     IDLE_AFTER_MS,
     Cursor,
@@ -392,8 +393,9 @@ class Store:
     # -- reading ------------------------------------------------------------------------------
 
     async def _fetchall(self, sql: str, params: list | tuple = ()) -> list:
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # One trip to the reader's thread (execute + fetch + close there), not three: a screen
+        # sharing the loop waits for each trip while it draws.
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def list_events(
         self, flt: EventFilter = EventFilter(), limit: int = 100, before: Cursor | None = None, with_payload: bool = False
@@ -412,41 +414,77 @@ class Store:
         the page is read by id. A common word matches most of the history, and asking the index
         for all of it costs seconds at a million events; the newest page almost always lies in
         the last hours or days, so the query runs on growing windows below the page's upper
-        time, each bounded in the index by the lowest id in the window, and stops at the first
-        that fills the page; the last try has no window. Either way the answer is the same as
-        one unbounded query.
+        time, each bounded in the index by the rowids stored in the window, and stops at the
+        first that fills the page; the last try has no window. Either way the answer is the
+        same as one unbounded query. Each step is one statement: a view waits for every trip
+        to the database's thread while the loop is busy drawing.
         """
         candidates = queries.text_candidates_query(flt.text, _FEW_MATCHES + 1) if flt.text else None
         if candidates is None:
             return await self._fetchall(*build(flt, None, None))
-        (whole_words,) = (await self._fetchall(*queries.whole_word_count_query(flt.text, _FEW_MATCHES + 1)))[0]
+        upper = before.ts if before is not None else flt.until
+        count_sql, count_params = queries.whole_word_count_query(flt.text, _FEW_MATCHES + 1)
+        if upper is None:  # the newest time, asked in the same trip
+            (whole_words, upper) = (await self._fetchall(
+                f"SELECT ({count_sql}), (SELECT max(ts) FROM events)", count_params))[0]
+        else:
+            (whole_words,) = (await self._fetchall(count_sql, count_params))[0]
         if whole_words <= _FEW_MATCHES:
             ids = [row[0] for row in await self._fetchall(*candidates)]
             if len(ids) <= _FEW_MATCHES:
                 return await self._fetchall(*build(flt, None, ids))
-        upper = before.ts if before is not None else flt.until
-        if upper is None:
-            (upper,) = (await self._fetchall("SELECT max(ts) FROM events"))[0]
+        if upper is None:  # no events at all
+            return []
         for window in _SEARCH_WINDOWS_MS:
             bound = upper - window
             last_try = flt.since is not None and bound <= flt.since
             if last_try:
                 bound = flt.since  # the filter's own range is the last window needed
-            (floor_id, ceiling_id) = (await self._fetchall(
-                "SELECT min(id), max(id) FROM events INDEXED BY events_by_ts WHERE ts >= ? AND ts <= ?", (bound, upper)
-            ))[0]
-            if floor_id is None:
-                if last_try:
-                    return []
-                continue
-            rows = await self._fetchall(*build(replace(flt, since=bound), (floor_id, ceiling_id), None))
+            rows = await self._fetchall(*build(replace(flt, since=bound), queries.TimeWindow(bound, upper), None))
             if len(rows) >= limit or last_try:
                 return rows
         return await self._fetchall(*build(flt, None, None))
 
-    async def list_events_newer(self, flt: EventFilter, after: Cursor, limit: int = 500) -> list[Event]:
-        sql, params = queries.newer_query(flt, after, limit)
-        return [queries.event_from_row(row) for row in await self._fetchall(sql, params)]
+    async def list_events_newer(
+        self, flt: EventFilter, after: Cursor, limit: int = 500, oldest_first: bool = False
+    ) -> list[Event]:
+        """Events newer than `after`, at most `limit`: newest first (what arrived since a live
+        view last looked), or `oldest_first` (the page just above `after`: a view reading
+        history moves up one page at a time with it, keyset only)."""
+        if oldest_first:
+            rows = await self._newer_page(flt, after, limit)
+        else:
+            rows = await self._fetchall(*queries.newer_query(flt, after, limit))
+        return [queries.event_from_row(row) for row in rows]
+
+    async def _newer_page(self, flt: EventFilter, after: Cursor, limit: int) -> list:
+        """The oldest-first page above `after`, free text by the same two paths as `_page`.
+
+        A later event may have an earlier rowid (a spooled event is stored late), so the search
+        index is bounded by the rowids of a time window above `after` (growing like `_page`'s),
+        never by `after.id`. A window that reaches the newest event is the last one needed."""
+        if not flt.text or queries.search_expression(flt.text) is None:
+            return await self._fetchall(*queries.newer_query(flt, after, limit, oldest_first=True))
+        count_sql, count_params = queries.whole_word_count_query(flt.text, _FEW_MATCHES + 1)
+        (whole_words, newest) = (await self._fetchall(
+            f"SELECT ({count_sql}), (SELECT max(ts) FROM events)", count_params))[0]
+        if whole_words <= _FEW_MATCHES:
+            ids = [row[0] for row in await self._fetchall(*queries.text_candidates_query(flt.text, _FEW_MATCHES + 1))]
+            if len(ids) <= _FEW_MATCHES:
+                return await self._fetchall(*queries.newer_query(flt, after, limit, oldest_first=True, ids=ids))
+        if newest is None:
+            return []
+        for window in _SEARCH_WINDOWS_MS:
+            bound = after.ts + window
+            last_try = bound >= newest or (flt.until is not None and bound >= flt.until)
+            if last_try:
+                bound = newest if flt.until is None else min(newest, flt.until)
+            until = bound + 1 if flt.until is None else min(bound + 1, flt.until)
+            rows = await self._fetchall(*queries.newer_query(
+                replace(flt, until=until), after, limit, oldest_first=True, id_range=queries.TimeWindow(after.ts, bound)))
+            if len(rows) >= limit or last_try:
+                return rows
+        return await self._fetchall(*queries.newer_query(flt, after, limit, oldest_first=True, id_range=(0, 2**63 - 1)))
 
     async def get_event(self, row_id: int) -> Event | None:
         rows = await self._fetchall(f"SELECT {queries.EVENT_COLUMNS} FROM events WHERE id = ?", (row_id,))
@@ -506,21 +544,51 @@ class Store:
         rows = await self._page(
             flt, limit, before, lambda f, floor, ids: queries.export_page_query(f, limit, before, floor, ids)
         )
-        return [tuple(row) for row in rows]
+        lines = export_lines([row[2:] for row in rows])
+        return [(row[0], row[1], line) for row, line in zip(rows, lines)]
 
-    async def iter_event_json(self, flt: EventFilter = EventFilter(), batch_size: int = 5000) -> AsyncIterator[list[str]]:
+    def iter_event_json(self, flt: EventFilter = EventFilter(), batch_size: int = 1000) -> Iterator[list[str]]:
         """Every matching event as exported JSON text, oldest first, a batch at a time.
 
-        Export reads through its own connection, so a long export never holds up the views.
+        Blocking: run it in a worker thread (export does). It reads through a plain sqlite3
+        connection of its own, read-only, in one read transaction (a consistent snapshot), so
+        a long export never holds up the views and makes no trip between threads per batch.
         """
         sql, params = queries.export_query(flt)
-        db = await _connect(self.path)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
-            async with db.execute(sql, params) as cursor:
-                while rows := await cursor.fetchmany(batch_size):
-                    yield [row[0] for row in rows]
+            db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            db.execute("PRAGMA cache_size = -4000")
+            db.execute("PRAGMA query_only = ON")
+            cursor = db.execute(sql, params)
+            while rows := cursor.fetchmany(batch_size):
+                yield export_lines(rows)
         finally:
-            await db.close()
+            db.close()
+
+
+def read_newest(path: Path | str, limit: int) -> tuple[EventPage, int]:
+    """The newest `limit` events (as `list_events` gives them) and the total, read at once on
+    a short-lived read-only connection, without opening the store.
+
+    Blocking: for a screen that wants the database on show while the store is still opening
+    (call it in a thread). Raises sqlite3.Error when the file cannot be read as it is
+    (missing, or its schema not at this release's version yet): then read through the store.
+    """
+    from urllib.parse import quote
+
+    db = sqlite3.connect(f"file:{quote(str(Path(path).expanduser()))}?mode=ro", uri=True, isolation_level=None,
+                         check_same_thread=False)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version != SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"schema {version}, not {SCHEMA_VERSION}: open the store first")
+        events = [queries.event_from_row(row) for row in db.execute(*queries.page_query(EventFilter(), limit, None))]
+        (total,) = db.execute("SELECT coalesce(sum(events), 0) FROM projects").fetchone()
+    finally:
+        db.close()
+    return EventPage(events, Cursor.of(events[-1]) if len(events) == limit else None), total
 
 
 def _read_only_file_system(path: Path) -> bool:
