@@ -535,7 +535,9 @@ class ClaudeWatchApp(App[int]):
         finally:
             self._events_busy = False
         if then_summaries and generation == self._generation:
-            self._summaries_worker()  # the sessions of the new project, once its events are on
+            # The sessions of the new project, once its events are painted (drawing both in
+            # one frame would hold the events back).
+            self.call_after_refresh(self._summaries_worker)
 
     @work(group="events-newer")
     @_until_teardown
