@@ -211,7 +211,7 @@ def run_one(args: argparse.Namespace, mode: str, workdir: Path) -> dict:
         profiler = None
         if args.profile:
             pyspy = shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy"
-            profiler = subprocess.Popen([pyspy, "record", "-p", str(server.proc.pid), "-d", str(int(args.duration)), "-r", "200",
+            profiler = subprocess.Popen([pyspy, "record", "-p", str(server.proc.pid), "-d", str(int(args.duration)), "-r", "200", *(["--gil"] if os.environ.get("PYSPY_GIL") else []),
                                          "--threads", "-f", "raw", "-o", str(args.profile)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
         cpu0, t0 = server.cpu(), time.perf_counter()
@@ -269,7 +269,8 @@ def main() -> int:
     parser.add_argument("--bodies", type=Path, nargs="+", help="NDJSON files of hook objects to send instead of generated ones")
     parser.add_argument("--server-cmd", help='command to run instead of .venv/bin/claude-watch (gets "serve --host ..."), '
                         'e.g. a script that patches the core before calling claude_watch.cli.main')
-    parser.add_argument("--profile", type=Path, help="py-spy the server during the run; raw (collapsed) stacks to this file")
+    parser.add_argument("--profile", type=Path, help="py-spy the server during the run; raw (collapsed) stacks to this file"
+                        " (PYSPY_GIL=1: only samples that hold the GIL)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, server log)")
     args = parser.parse_args()
     modes = ["single", "batch"] if args.mode == "both" else [args.mode]
