@@ -12,6 +12,7 @@ slowest import) is loaded in a thread after that, so it never delays the first s
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import shutil
 import sqlite3
@@ -54,6 +55,8 @@ PAGE_ROWS = 100  # paging through history, older or newer, a page at a time
 MAX_ROWS = 1000
 SESSION_ROWS = 100  # the most recent sessions; a project selection narrows further
 
+
+GC_THRESHOLDS = (50_000, 50, 100)  # gen0 allocations, gen0 runs per gen1, gen1 runs per gen2
 
 def _until_teardown(method):
     """Worker bodies apply results to widgets; once the app is closing those are gone."""
@@ -195,6 +198,12 @@ class ClaudeWatchApp(App[int]):
 
     def on_load(self) -> None:
         """Before the screen is built: open the store meanwhile."""
+        # Textual's widgets make a large heap, and with the default thresholds a full garbage
+        # collection ran every second or so during a burst, holding the loop (and the ingest
+        # server in it) for up to 300 ms: keys then took 190 ms and events 1-3 s to show.
+        # Collecting ~70x less often: loop stalls under 90 ms, events on screen in 0.2 s
+        # (bench/tui_bench.py --burst 1000, A/B in docs/tui.md).
+        gc.set_threshold(*GC_THRESHOLDS)
         self._opening = asyncio.ensure_future(self._open_store())
 
     def _db_path(self) -> Path:

@@ -83,3 +83,19 @@ async def test_up_from_the_top_of_history_brings_the_page_above(make_app):
         assert int(texts[0][5].split()[1]) == int(top.split()[1]) + app.window.page  # the page right above
         assert events.row_count == app.window.max_rows
         assert [int(r[5].split()[1]) for r in texts] == sorted((int(r[5].split()[1]) for r in texts), reverse=True)
+
+
+async def test_the_monitor_collects_garbage_rarely_so_bursts_do_not_stall_the_loop(make_app):
+    import gc
+
+    from claude_watch.tui.app import GC_THRESHOLDS
+
+    default = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        async with make_app().run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            assert gc.get_threshold() == GC_THRESHOLDS
+            assert GC_THRESHOLDS[0] >= 10_000  # full collections of Textual's heap took 100-300 ms
+    finally:
+        gc.set_threshold(*default)
