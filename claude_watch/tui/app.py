@@ -12,7 +12,6 @@ slowest import) is loaded in a thread after that, so it never delays the first s
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import shutil
 import sqlite3
@@ -56,8 +55,6 @@ MAX_ROWS = 1000
 SESSION_ROWS = 100  # the most recent sessions; a project selection narrows further
 
 
-GC_THRESHOLDS = (50_000, 50, 100)  # gen0 allocations, gen0 runs per gen1, gen1 runs per gen2
-GC_FULL_EVERY_S = 10.0  # full collections on our clock (see on_load)
 
 def _until_teardown(method):
     """Worker bodies apply results to widgets; once the app is closing those are gone."""
@@ -199,14 +196,6 @@ class ClaudeWatchApp(App[int]):
 
     def on_load(self) -> None:
         """Before the screen is built: open the store meanwhile."""
-        # Textual's widgets make a large heap, and with the default thresholds a full garbage
-        # collection ran every second or so during a burst, holding the loop (and the ingest
-        # server in it) for up to 300 ms: keys then took 190 ms and events 1-3 s to show.
-        # Collecting ~70x less often: loop stalls under 90 ms, events on screen in 0.2 s
-        # (bench/tui_bench.py --burst 1000, A/B in docs/tui.md). With so few automatic full
-        # collections the cycles Textual leaves behind piled up (a soak grew 110 -> 217 MiB in
-        # 4 minutes), so a full one also runs every GC_FULL_EVERY_S (see on_mount).
-        gc.set_threshold(*GC_THRESHOLDS)
         self._opening = asyncio.ensure_future(self._open_store())
 
     def _db_path(self) -> Path:
@@ -237,11 +226,7 @@ class ClaudeWatchApp(App[int]):
         self._show_status()
         self.query_one(EventTable).focus()
         self.set_interval(self.tick_s, self._tick)
-        self.set_interval(GC_FULL_EVERY_S, self._collect_garbage, name="full garbage collection")
         self.boot()
-
-    def _collect_garbage(self) -> None:
-        gc.collect()  # a builtin cannot be a Textual timer callback itself (it inspects __func__)
 
     def _show_prefetched(self) -> bool:
         """Put the rows read at start on screen, if that read is done (and the filter is
