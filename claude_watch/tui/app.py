@@ -55,7 +55,6 @@ MAX_ROWS = 1000
 SESSION_ROWS = 100  # the most recent sessions; a project selection narrows further
 
 
-
 def _until_teardown(method):
     """Worker bodies apply results to widgets; once the app is closing those are gone."""
 

@@ -83,4 +83,3 @@ async def test_up_from_the_top_of_history_brings_the_page_above(make_app):
         assert int(texts[0][5].split()[1]) == int(top.split()[1]) + app.window.page  # the page right above
         assert events.row_count == app.window.max_rows
         assert [int(r[5].split()[1]) for r in texts] == sorted((int(r[5].split()[1]) for r in texts), reverse=True)
-
