@@ -30,10 +30,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Header, Input
 
 from claude_watch.clock import now_ms
 from claude_watch.tui.bars import FilterBar, QuerySuggester, Status, StatusLine
+from claude_watch.tui.footer import Footer
 from claude_watch.tui.live import LiveFeed
 from claude_watch.tui.messages import EventChosen, NeedNewer, NeedOlder, ProjectChosen, SessionChosen
 from claude_watch.tui.query import EventFilter, ViewFilter

@@ -18,8 +18,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from claude_watch.tui.footer import Footer
 from claude_watch.tui.safe import (
     FAILURE_TYPES,
     absolute_time,

@@ -1,0 +1,52 @@
+"""The monitor's memory stays flat while it runs: nothing kept for widgets or rows that are gone."""
+
+from __future__ import annotations
+
+import gc
+
+from textual.widgets._footer import FooterKey
+
+from claude_watch.store.models import ProjectSummary
+from claude_watch.tui.tables import ProjectsTable
+
+from .conftest import FROZEN_MS, SIZE, ready
+
+
+def _footer_keys() -> int:
+    gc.collect()
+    return sum(isinstance(obj, FooterKey) for obj in gc.get_objects())
+
+
+async def test_focus_changes_leave_no_footer_keys_behind(make_app):
+    """Textual's Footer rebuilds its keys on every focus change and kept the old ones
+    (Textualize/textual#6666): ~12 widgets a change, for as long as the monitor ran."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for key in ("2", "3", "1", "3"):
+            await pilot.press(key)
+            await pilot.pause(0.05)
+        await pilot.pause(0.3)
+        settled = _footer_keys()
+        for _ in range(10):
+            for key in ("2", "3", "1", "3", "slash", "escape"):
+                await pilot.press(key)
+                await pilot.pause(0.05)
+        await pilot.pause(0.3)
+        assert _footer_keys() <= settled
+
+
+async def test_table_updates_keep_no_dead_render_cache(make_app):
+    """Each update makes every cached cell, row and line stale (they are keyed by the update
+    count): the caches hold what is on screen, not the last 10,000 cells ever drawn."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = app.query_one(ProjectsTable)
+        for n in range(60):
+            projects = [ProjectSummary(f"p{i}", 1, 1, n + i, 0, 0, FROZEN_MS, FROZEN_MS - i) for i in range(8)]
+            table.show(projects, FROZEN_MS)
+            await pilot.pause(0.02)  # let it draw
+        cells = (len(projects) + 1) * len(table.columns)
+        assert len(table._cell_render_cache) <= 2 * cells
+        assert len(table._row_render_cache) <= 2 * (len(projects) + 1)
