@@ -16,6 +16,7 @@ from pathlib import Path
 
 from claude_watch import __version__
 from claude_watch.config import DEFAULT_HOST, DEFAULT_PORT, CollectorConfig
+from claude_watch.memory import tune_allocator
 from claude_watch.paths import default_db_path
 from claude_watch.timeparse import BadTime, parse_time
 
@@ -278,6 +279,8 @@ def run_monitor(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before SQLite's threads, the HTTP server or the screen allocate anything (see memory.py).
+    tune_allocator()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
