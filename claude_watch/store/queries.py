@@ -59,14 +59,25 @@ def _like_pattern(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _tail_clause(text: str) -> tuple[str, list[Any]]:
-    """The newest events, not in the search index yet, matched by a plain scan (a few rows)."""
+def _tail_clause(text: str, id_range: tuple[int, int] | TimeWindow | None = None) -> tuple[str, list[Any]]:
+    """The newest events, not in the search index yet, matched by a plain scan.
+
+    Up to INDEX_BACKLOG_MAX events wait for the index during a burst: bounded by `id_range`,
+    a live view's refresh reads only what arrived since it last looked, not all of them.
+    """
     words = [w for w in _WORD.findall(text) if any(ch.isalnum() for ch in w)]
     likes = " AND ".join("(summary LIKE ? ESCAPE '\\' OR payload LIKE ? ESCAPE '\\')" for _ in words)
     params: list[Any] = []
+    bound = ""
+    if isinstance(id_range, TimeWindow):
+        bound = " AND ts >= ? AND ts <= ?"
+        params += [id_range.since, id_range.until]
+    elif id_range is not None:
+        bound = " AND id BETWEEN ? AND ?"
+        params += list(id_range)
     for word in words:
         params += [_like_pattern(word)] * 2
-    return f"SELECT id FROM events WHERE id > (SELECT indexed_upto FROM search_progress) AND {likes}", params
+    return f"SELECT id FROM events WHERE id > (SELECT indexed_upto FROM search_progress){bound} AND {likes}", params
 
 
 def whole_word_count_query(text: str, cap: int) -> tuple[str, list[Any]] | None:
@@ -126,7 +137,7 @@ def text_clause(text: str, id_range: tuple[int, int] | TimeWindow | None = None)
     elif id_range is not None:
         index_part += " AND rowid BETWEEN ? AND ?"
         params.extend(id_range)
-    tail, tail_params = _tail_clause(text)
+    tail, tail_params = _tail_clause(text, id_range)
     return f"id IN ({index_part} UNION ALL {tail})", [*params, *tail_params]
 
 
