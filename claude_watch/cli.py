@@ -220,11 +220,13 @@ async def _export(db_path: Path, flt, output: str | None, fmt: str) -> int:
     from claude_watch.store import Store, StoreError
 
     try:
-        store = await Store.open(db_path)
+        store = await Store.open(db_path, indexing=False)
     except StoreError as error:
         raise UserError(str(error)) from None
     try:
         count = await export_events(store, flt, output, fmt)
+    except BrokenPipeError:
+        raise  # `export | head`: main() ends quietly
     except OSError as error:
         raise UserError(f"cannot write {output}: {error.strerror or error}") from None
     finally:

@@ -134,3 +134,54 @@ def test_default_database_follows_env(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
     assert db.exists()
+
+
+def _database_with_unindexed_events(path: Path, count: int) -> None:
+    """`count` events stored by a store that leaves the search index alone, as a collector
+    killed in the middle of a burst would leave them."""
+    import asyncio
+
+    from claude_watch.event import normalise
+    from claude_watch.store import Store
+
+    async def fill() -> None:
+        store = await Store.open(path, indexing=False)
+        try:
+            payloads = [{"hook_event_name": "UserPromptSubmit", "session_id": "s1", "cwd": "/w/p",
+                         "prompt": f"prompt n{i}n " + "x" * 400} for i in range(count)]
+            await store.submit([normalise(json.dumps(p).encode(), {}, 1_700_000_000_000 + i) for i, p in enumerate(payloads)])
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+
+
+def _indexed_upto(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT indexed_upto FROM search_progress").fetchone()[0]
+
+
+def test_export_reads_without_writing_the_search_index(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    _database_with_unindexed_events(db, 30)
+    result = run("export", "--db", str(db), "--query", "prompt n7n", "--format", "ndjson")
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["summary"].split()[:2] for line in result.stdout.splitlines()] == [["prompt", "n7n"]]
+    assert _indexed_upto(db) == 0  # found by scanning the unindexed tail; the index is the collector's
+
+
+def test_export_into_a_pipe_closed_early_ends_quietly(tmp_path: Path) -> None:
+    """`claude-watch export | head -1`: the reader leaving is not an error."""
+    db = tmp_path / "events.db"
+    _database_with_unindexed_events(db, 1000)  # ~500 KB of NDJSON, far more than a pipe holds
+    process = subprocess.Popen([*CLI, "export", "--db", str(db), "--format", "ndjson"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 0, err
+    assert json.loads(first)["event_type"] == "UserPromptSubmit"
+    assert err == ""

@@ -156,8 +156,12 @@ class Store:
     def __init__(
         self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
         checkpointer: aiosqlite.Connection, clock: Clock, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        indexing: bool = True,
     ) -> None:
         self.path = path
+        # Off for a store opened only to read (export): it leaves the search index to the
+        # collector instead of writing to a database someone else may be ingesting into.
+        self._indexing = indexing
         self.clock = clock
         self._writer = writer
         self._reader = reader
@@ -179,7 +183,9 @@ class Store:
         self.write_error: str | None = None
 
     @classmethod
-    async def open(cls, path: Path | str, clock: Clock = now_ms, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Store:
+    async def open(
+        cls, path: Path | str, clock: Clock = now_ms, busy_timeout_ms: int = BUSY_TIMEOUT_MS, indexing: bool = True,
+    ) -> Store:
         path = Path(path).expanduser()
         try:
             ensure_private_dir(path.parent)
@@ -204,7 +210,7 @@ class Store:
                 raise StoreError(f"cannot open the database at {path}: it is on a read-only file system") from None
             raise StoreError(f"cannot open the database at {path}: {error}") from None
         writer, reader, checkpointer = connections
-        return cls(path, writer, reader, checkpointer, clock, busy_timeout_ms)
+        return cls(path, writer, reader, checkpointer, clock, busy_timeout_ms, indexing)
 
     async def close(self) -> None:
         """Commit what is queued, then close both connections (their threads would keep us alive)."""
@@ -242,12 +248,12 @@ class Store:
         lock, so during a burst it waits, up to INDEX_BACKLOG_MAX events behind (searches
         scan that tail directly), and catches up once commits pause for INDEX_LULL_S.
         """
-        unindexed = True  # there may be events to index from an earlier run
+        unindexed = self._indexing  # there may be events to index from an earlier run
         while True:
             self._wakeup.clear()
             while self._pending:
                 await self._commit(self._take_batch())
-                unindexed = True
+                unindexed = self._indexing
             if self._closing:
                 return
             if not unindexed:
