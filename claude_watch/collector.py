@@ -84,10 +84,17 @@ class Collector:
     async def open_store(self) -> None:
         if self.store is None:
             try:
-                self.store = await Store.open(self.db_path, clock=self.clock, busy_timeout_ms=self.config.busy_timeout_ms)
+                store = await Store.open(self.db_path, clock=self.clock, busy_timeout_ms=self.config.busy_timeout_ms)
             except StoreError as error:
                 raise StartError(str(error)) from None
-            self.ingestor = Ingestor(self.store, clock=self.clock)
+            self.adopt_store(store)
+
+    def adopt_store(self, store: Store) -> None:
+        """Ingest into `store`, opened elsewhere (the monitor opens one for its first screen
+        while this collector is being built); from here on `stop()` closes it."""
+        if self.store is None:
+            self.store = store
+            self.ingestor = Ingestor(store, clock=self.clock)
 
     async def start(self) -> None:
         """Open the store, drain the spool, then listen. Raises StartError with a clear message."""

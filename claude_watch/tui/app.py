@@ -99,16 +99,6 @@ class _Prefetch(threading.Thread):
             log.debug("no early read of %s: %s", self.path, error)
 
 
-def _hand_over_store(collector: Any, store: Any, clock: Callable[[], int]) -> None:
-    """Give the collector the store the monitor opened for its first screen (what
-    `Collector.open_store` would have made); `collector.stop()` closes it."""
-    if getattr(collector, "store", None) is None:
-        from claude_watch.ingest import Ingestor
-
-        collector.store = store
-        collector.ingestor = Ingestor(store, clock=clock)
-
-
 class ClaudeWatchApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "claude-watch"
@@ -117,7 +107,9 @@ class ClaudeWatchApp(App[int]):
 
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        # Priority: run as the key arrives, before the keys typed after it reach the focused
+        # table (see action_filter); check_action lets a focused text field have the `/`.
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("f", "toggle_follow", "Follow/Pause"),
         Binding("e", "export", "Export"),
         Binding("a", "show_all", "All"),
@@ -329,7 +321,7 @@ class ClaudeWatchApp(App[int]):
         except Exception as error:
             self.status.server_error = str(error) or error.__class__.__name__
             return
-        _hand_over_store(collector, store, self.clock)
+        collector.adopt_store(store)
         self.collector = collector  # from here on, stopping the collector closes the store
         try:
             await collector.start()  # the store is open already: this binds and drains
@@ -723,7 +715,9 @@ class ClaudeWatchApp(App[int]):
         bar.add_class("-shown")
         bar.value = self.view_filter.query_line()
         bar.cursor_position = len(bar.value)
-        bar.focus()
+        # Now, not on a later turn (what `bar.focus()` does): the keys typed right after `/`
+        # arrive in the same read, and would otherwise reach the monitor's bindings (`e` exports).
+        self.screen.set_focus(bar)
 
     def _apply_query(self, line: str) -> None:
         new = self.view_filter.without_query().with_query(line)
@@ -820,6 +814,8 @@ class ClaudeWatchApp(App[int]):
         """The monitor's keys act on the monitor: off (and out of the footer) elsewhere."""
         if action in self.MAIN_ONLY and len(self.screen_stack) > 1:
             return False
+        if action == "filter" and isinstance(self.focused, Input):
+            return False  # a `/` typed into the filter (`src/app.ts`) is text
         return True
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -1,5 +1,7 @@
 """Project and session selection, the / filter, Esc and `a` back to everything."""
 
+from textual import events as textual_events
+
 from claude_watch.tui.bars import FilterBar
 from claude_watch.tui.tables import EventTable, ProjectsTable, SessionsTable
 
@@ -78,6 +80,22 @@ async def test_free_text_filter_and_escape(make_app):
         await pilot.press("escape")
         await wait_for(pilot, lambda: events.row_count == n)
         assert app.view_filter.is_empty and not bar.display
+
+
+async def test_keys_typed_right_after_slash_go_into_the_filter(make_app, tmp_path, monkeypatch):
+    """A terminal delivers `/` and what follows in one read: those keys are the filter's text,
+    not the monitor's commands (`e` would export, `a` would show everything)."""
+    monkeypatch.chdir(tmp_path)  # where an export would land
+    async with make_app().run_test(size=SIZE) as pilot:
+        app, events, n = await seeded(pilot)
+        for key, character in [("slash", "/"), *((c, c) for c in "eat")]:
+            app.post_message(textual_events.Key(key, character))  # no pause between them
+        bar = app.query_one(FilterBar)
+        await wait_for(pilot, lambda: bar.value == "eat")
+        assert bar.has_focus
+        assert not list(tmp_path.glob("claude-watch-export-*"))
+        await pilot.press(*"/src/")  # and a `/` in the filter is text
+        assert bar.value == "eat/src/"
 
 
 async def test_type_and_tool_filters(make_app):
