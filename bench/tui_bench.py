@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
@@ -354,6 +355,16 @@ async def burst(rate: int, seconds: float, db: Path | None) -> dict:
                     lags.append(time.perf_counter() - t - 0.01)
 
             probe_task = asyncio.create_task(probe())
+            gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+            gc_started = [0.0]
+
+            def on_gc(phase: str, info: dict) -> None:
+                if phase == "start":
+                    gc_started[0] = time.perf_counter()
+                else:
+                    gc_pauses[info["generation"]].append(time.perf_counter() - gc_started[0])
+
+            gc.callbacks.append(on_gc)
             ready = multiprocessing.Event()
             out: multiprocessing.Queue = multiprocessing.Queue()
             proc = multiprocessing.Process(target=poster, args=(app.status.address, rate, seconds, ready, out))
@@ -384,6 +395,7 @@ async def burst(rate: int, seconds: float, db: Path | None) -> dict:
             await asyncio.sleep(1.0)  # let the last repaint land
             stop = True
             await probe_task
+            gc.callbacks.remove(on_gc)
             burst_repaints = [r for r in repaints]
             span = (burst_repaints[-1] - burst_repaints[0]) if len(burst_repaints) > 1 else float("nan")
             return {
@@ -401,6 +413,11 @@ async def burst(rate: int, seconds: float, db: Path | None) -> dict:
                 "repaints": len(burst_repaints),
                 "repaints_per_s": round((len(burst_repaints) - 1) / span, 2) if span == span and span else None,
                 "rss_peak_mib": round(rss_mib(), 1),
+                # the loop's stalls that are Python's collector: count and pause per generation
+                "gc_pauses_ms": {gen: {"n": len(v), "p50": ms(pct(v, 50)) if v else None,
+                                       "max": ms(max(v)) if v else None, "total": ms(sum(v))}
+                                 for gen, v in gc_pauses.items()},
+                "gc_tracked_objects_at_end": len(gc.get_objects()),
             }
     finally:
         for cls, orig in originals.items():
