@@ -12,6 +12,7 @@ slowest import) is loaded in a thread after that, so it never delays the first s
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import shutil
 import sqlite3
@@ -34,6 +35,7 @@ from textual.widgets import DataTable, Header, Input
 
 from claude_watch.clock import now_ms
 from claude_watch.tui.bars import FilterBar, QuerySuggester, Status, StatusLine
+from claude_watch.tui import textual_fixes
 from claude_watch.tui.footer import Footer
 from claude_watch.tui.live import LiveFeed
 from claude_watch.tui.messages import EventChosen, NeedNewer, NeedOlder, ProjectChosen, SessionChosen
@@ -41,6 +43,8 @@ from claude_watch.tui.query import EventFilter, ViewFilter
 from claude_watch.tui.safe import safe_str
 from claude_watch.tui.tables import EventTable, ProjectsTable, SessionsTable
 from claude_watch.tui.window import EventWindow
+
+textual_fixes.apply()
 
 # The detail and help screens (and rich.syntax) are imported when first opened.
 
@@ -97,6 +101,22 @@ class _Prefetch(threading.Thread):
             self.result = read_newest(self.path, self.limit)
         except Exception as error:  # missing, not migrated yet, locked...: the store reads it
             log.debug("no early read of %s: %s", self.path, error)
+
+
+def _freeze_startup_objects() -> None:
+    """Leave what the start made (modules, classes, CSS, widgets: half the heap) out of every
+    later garbage collection.
+
+    A full collection walks every tracked object and holds the loop, and the HTTP server in
+    it, while it does: ~100 ms for the monitor's ~110,000 objects on a 2-vCPU machine, several
+    times a second at times during a burst of 1,000 events/s. Frozen, those objects are
+    still freed by reference counting; only a reference cycle among them now stays for good
+    (the Footer's first keys, replaced on the first focus change: a few hundred objects, once).
+    Measured in the same burst: full collections 85-134 -> 44-48 ms, loop stalls 135-166 ->
+    73-80 ms.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class ClaudeWatchApp(App[int]):
@@ -276,6 +296,7 @@ class ClaudeWatchApp(App[int]):
         self._show_empty_hint()
         if self.demo and store is not None:
             await self._start_demo()
+        _freeze_startup_objects()
 
     async def _show_first_screen(self, store: Any) -> None:
         """The store is open: the window takes over the rows read at start (and what was
@@ -344,6 +365,7 @@ class ClaudeWatchApp(App[int]):
     async def on_unmount(self) -> None:
         """Stop in order: traffic, subscription, HTTP, store (aiosqlite threads keep us alive)."""
         self._closing_down = True
+        gc.unfreeze()  # a process that runs the monitor more than once (the tests) gets it all back
         if self.demo_traffic is not None:
             await self.demo_traffic.stop()
         if self._unsubscribe is not None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
+from rich.segment import Segment
+from textual.cache import LRUCache
+from textual.strip import Strip
 from textual.widgets._footer import FooterKey
 
 from claude_watch.store.models import ProjectSummary
-from claude_watch.tui.tables import ProjectsTable
+from claude_watch.tui import textual_fixes
+from claude_watch.tui.tables import ProjectsTable, _empty
 
 from .conftest import FROZEN_MS, SIZE, ready
 
@@ -50,3 +55,42 @@ async def test_table_updates_keep_no_dead_render_cache(make_app):
         cells = (len(projects) + 1) * len(table.columns)
         assert len(table._cell_render_cache) <= 2 * cells
         assert len(table._row_render_cache) <= 2 * (len(projects) + 1)
+
+
+def _garbage_left_by(make: Callable[[], None]) -> int:
+    """Objects `make` leaves for the cycle collector (what only a full collection would free)."""
+    gc.collect()
+    gc.disable()
+    try:
+        make()
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
+def test_a_strip_divided_at_its_end_is_not_a_reference_cycle():
+    """The compositor divides every line it draws; Textual's Strip kept `[self]` in its own
+    cache, so every repainted line waited for a full collection (claude_watch/tui/textual_fixes.py)."""
+    textual_fixes.apply()  # as the monitor does on import
+
+    def divide() -> None:
+        strip = Strip([Segment("abc"), Segment("def")], 6)
+        assert strip.divide([6]) == [strip]
+        assert [s.text for s in strip.divide([2, 6])] == ["ab", "cdef"]
+
+    assert _garbage_left_by(divide) == 0
+
+
+def test_emptying_a_table_cache_leaves_no_reference_cycle():
+    """LRUCache.clear() drops its ring of entries whole, a cycle with every cached line in it."""
+    def fill_and_empty(empty: Callable[[LRUCache], None]) -> Callable[[], None]:
+        def run() -> None:
+            cache: LRUCache[int, Strip] = LRUCache(100)
+            for n in range(50):
+                cache.set(n, Strip([Segment(str(n))], len(str(n))))
+            empty(cache)
+            assert len(cache) == 0
+        return run
+
+    assert _garbage_left_by(fill_and_empty(_empty)) == 0
+    assert _garbage_left_by(fill_and_empty(LRUCache.clear)) > 0  # what _empty is there for
