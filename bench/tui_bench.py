@@ -356,6 +356,7 @@ async def burst(rate: int, seconds: float, db: Path | None) -> dict:
 
             probe_task = asyncio.create_task(probe())
             gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+            gc_collected: dict[int, int] = {0: 0, 1: 0, 2: 0}
             gc_started = [0.0]
 
             def on_gc(phase: str, info: dict) -> None:
@@ -363,8 +364,11 @@ async def burst(rate: int, seconds: float, db: Path | None) -> dict:
                     gc_started[0] = time.perf_counter()
                 else:
                     gc_pauses[info["generation"]].append(time.perf_counter() - gc_started[0])
+                    gc_collected[info["generation"]] += info["collected"]
 
             gc.callbacks.append(on_gc)
+            if os.environ.get("BENCH_GC_GARBAGE"):  # keep what the collector frees, to see what it is
+                gc.set_debug(gc.DEBUG_SAVEALL)
             ready = multiprocessing.Event()
             out: multiprocessing.Queue = multiprocessing.Queue()
             proc = multiprocessing.Process(target=poster, args=(app.status.address, rate, seconds, ready, out))
@@ -396,6 +400,14 @@ async def burst(rate: int, seconds: float, db: Path | None) -> dict:
             stop = True
             await probe_task
             gc.callbacks.remove(on_gc)
+            garbage_types = None
+            if os.environ.get("BENCH_GC_GARBAGE"):
+                gc.collect()
+                gc.set_debug(0)
+                import collections
+                counts = collections.Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage)
+                garbage_types = counts.most_common(40)
+                gc.garbage.clear()
             burst_repaints = [r for r in repaints]
             span = (burst_repaints[-1] - burst_repaints[0]) if len(burst_repaints) > 1 else float("nan")
             return {
@@ -415,9 +427,11 @@ async def burst(rate: int, seconds: float, db: Path | None) -> dict:
                 "rss_peak_mib": round(rss_mib(), 1),
                 # the loop's stalls that are Python's collector: count and pause per generation
                 "gc_pauses_ms": {gen: {"n": len(v), "p50": ms(pct(v, 50)) if v else None,
-                                       "max": ms(max(v)) if v else None, "total": ms(sum(v))}
+                                       "max": ms(max(v)) if v else None, "total": ms(sum(v)),
+                                       "garbage_freed": gc_collected[gen]}
                                  for gen, v in gc_pauses.items()},
                 "gc_tracked_objects_at_end": len(gc.get_objects()),
+                **({"gc_garbage_types": garbage_types} if garbage_types else {}),
             }
     finally:
         for cls, orig in originals.items():
