@@ -296,6 +296,31 @@ async def test_free_text_finds_events_before_and_after_they_are_indexed(store: S
     db.close()
 
 
+async def test_search_windows_start_at_the_selected_projects_newest_event(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A project quiet for weeks has nothing in the newest hours: its first window is the one
+    below its own newest event, not a string of empty ones down to an unbounded query."""
+    monkeypatch.setattr(store_module, "_FEW_MATCHES", 5)  # a common word: the windows path
+    day = 86_400_000
+    busy = [event(session="b", kind="UserPromptSubmit", ts=T0 - i * 60_000, cwd="/w/busy", prompt=f"deploy now {i}")
+            for i in range(60)]
+    quiet = [event(session="q", kind="UserPromptSubmit", ts=T0 - 20 * day - i * 60_000, cwd="/w/quiet", prompt=f"deploy later {i}")
+             for i in range(30)]
+    stored = await store.submit(busy + quiet)
+    await store.wait_indexed()
+    trips = 0
+    fetchall = store._fetchall
+
+    async def counted(sql: str, params: list | tuple = ()) -> list:
+        nonlocal trips
+        trips += 1
+        return await fetchall(sql, params)
+
+    monkeypatch.setattr(store, "_fetchall", counted)
+    page = await store.list_events(EventFilter(project="quiet", text="deploy"), limit=10)
+    assert [e.id for e in page.events] == [e.id for e in stored[60:70]]
+    assert trips == 2  # the word count with the project's newest time, then the first window
+
+
 @pytest.mark.parametrize("few_matches", [5, 2000])
 async def test_windowed_search_pages_equal_one_unbounded_query(store: Store, monkeypatch: pytest.MonkeyPatch, few_matches: int) -> None:
     """Events spread over weeks: both search paths (by ids, by windows) give the unbounded answer."""

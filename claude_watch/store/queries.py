@@ -92,6 +92,21 @@ def whole_word_count_query(text: str, cap: int) -> tuple[str, list[Any]] | None:
     )
 
 
+def newest_time_query(flt: EventFilter, upper: int | None) -> tuple[str, list[Any]]:
+    """The time of the newest event at or below `upper` in the filter's project and session
+    (the whole table without either): a seek in their (column, ts) index."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (("project", flt.project), ("session_id", flt.session_id)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if upper is not None:
+        clauses.append("ts <= ?")
+        params.append(upper)
+    return f"SELECT max(ts) FROM events{' WHERE ' + ' AND '.join(clauses) if clauses else ''}", params
+
+
 def text_candidates_query(text: str, cap: int) -> tuple[str, list[Any]] | None:
     """At most `cap` ids matching `text`, newest first: index hits, then the unindexed tail."""
     expression = search_expression(text)

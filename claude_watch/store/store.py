@@ -430,11 +430,11 @@ class Store:
             return await self._fetchall(*build(flt, None, None))
         upper = before.ts if before is not None else flt.until
         count_sql, count_params = queries.whole_word_count_query(flt.text, _FEW_MATCHES + 1)
-        if upper is None:  # the newest time, asked in the same trip
-            (whole_words, upper) = (await self._fetchall(
-                f"SELECT ({count_sql}), (SELECT max(ts) FROM events)", count_params))[0]
-        else:
-            (whole_words,) = (await self._fetchall(count_sql, count_params))[0]
+        # The windows start at the newest event of the project or session (asked in the same
+        # trip, one index seek): a project quiet for a week has nothing in the newest hours.
+        newest_sql, newest_params = queries.newest_time_query(flt, upper)
+        (whole_words, upper) = (await self._fetchall(
+            f"SELECT ({count_sql}), ({newest_sql})", [*count_params, *newest_params]))[0]
         if whole_words <= _FEW_MATCHES:
             ids = [row[0] for row in await self._fetchall(*candidates)]
             if len(ids) <= _FEW_MATCHES:
