@@ -12,9 +12,10 @@ from textual.widgets._footer import FooterKey
 
 from claude_watch.store.models import ProjectSummary
 from claude_watch.tui import textual_fixes
+from claude_watch.tui.app import GC_THRESHOLDS
 from claude_watch.tui.tables import ProjectsTable, _empty
 
-from .conftest import FROZEN_MS, SIZE, ready
+from .conftest import FROZEN_MS, SIZE, ready, wait_for
 
 
 def _footer_keys() -> int:
@@ -94,3 +95,14 @@ def test_emptying_a_table_cache_leaves_no_reference_cycle():
 
     assert _garbage_left_by(fill_and_empty(_empty)) == 0
     assert _garbage_left_by(fill_and_empty(LRUCache.clear)) > 0  # what _empty is there for
+
+
+async def test_collections_are_tuned_while_the_monitor_runs_and_restored_after(make_app):
+    defaults = gc.get_threshold()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await wait_for(pilot, lambda: gc.get_freeze_count() > 0)  # at the end of the start
+        assert gc.get_threshold() == GC_THRESHOLDS
+    assert gc.get_threshold() == defaults
+    assert gc.get_freeze_count() == 0
