@@ -755,7 +755,7 @@ class ClaudeWatchApp(App[int]):
         bar.cursor_position = len(bar.value)
         # Now, not on a later turn (what `bar.focus()` does): the keys typed right after `/`
         # arrive in the same read, and would otherwise reach the monitor's bindings (`e` exports).
-        self.screen.set_focus(bar)
+        bar.screen.set_focus(bar)
 
     def _apply_query(self, line: str) -> None:
         new = self.view_filter.without_query().with_query(line)

@@ -133,6 +133,20 @@ async def test_help_and_command_palette(make_app):
             assert wanted in titles
 
 
+async def test_filter_from_the_command_palette(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommandPalette")
+        await pilot.press(*"Filter events")
+        await pilot.pause(0.3)  # the palette searches on a later turn
+        await pilot.press("enter")
+        bar = app.query_one(FilterBar)
+        await wait_for(pilot, lambda: bar.has_focus and bar.display)
+        await pilot.press(*"tool:Bash", "enter")
+        await wait_for(pilot, lambda: app.view_filter.tools == ("Bash",))
+
+
 async def test_sort_sessions(make_app):
     async with make_app().run_test(size=SIZE) as pilot:
         app, events, n = await seeded(pilot)
