@@ -118,8 +118,8 @@ def _tune_garbage_collection() -> tuple[int, int, int]:
     later collection (still freed by reference counting; only a reference cycle among those
     objects now stays for good: the Footer's first keys, replaced on the first focus change,
     a few hundred objects once), and the young generations are collected 7x less often.
-    Safe because the monitor makes almost no reference cycles any more (tables.py `_empty`,
-    textual_fixes.py): a burst of 1,000 events/s leaves ~500 objects of cyclic garbage in 10 s.
+    Safe because the monitor makes almost no reference cycles any more (textual_fixes.py):
+    a burst of 1,000 events/s leaves ~500 objects of cyclic garbage in 10 s.
     Measured (bench/tui_bench.py, bench/soak.py): in a burst, full collections 150-215 ms ->
     none, time in the collector 0.9 -> 0.35 s; on the 1M database 1.5 -> 1.0 s over the run,
     13 -> 3 full collections; the 10-minute soak's memory +4.4 % (defaults) / +5.5 % (these).

@@ -16,7 +16,6 @@ from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
-from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -53,21 +52,6 @@ def short_model(model: str | None) -> str:
     return model[7:] if model.startswith("claude-") else model
 
 
-def _empty(cache: object) -> None:
-    """Empty one of Textual's caches without leaving garbage for the cycle collector.
-
-    An LRUCache keeps its entries in a ring of `[previous, next, key, value]` lists, and its
-    `clear()` drops the ring whole: a reference cycle, with every Strip and Segment cached in
-    it, that only a full collection frees. Clearing the tables' caches on each update made
-    ~17,000 such objects a second in a burst, and full collections of 150-200 ms that held
-    the loop (and the server in it). Unlinking the entries first frees them at once.
-    """
-    if isinstance(cache, LRUCache):
-        for entry in cache._cache.values():
-            entry.clear()
-    cache.clear()  # type: ignore[attr-defined]
-
-
 class WindowTable(DataTable):
     """A DataTable whose rows are replaced as a whole, keeping the cursor on its row key.
 
@@ -87,14 +71,6 @@ class WindowTable(DataTable):
         self._pass_styles: dict[str, Style] | None = None  # styles of the frame being rendered
         self._bodies: dict[int, tuple[Text, int, list[Segment]]] = {}  # id(cell) -> its segments
         self._metas: dict[tuple[int, int], Style] = {}
-
-    def _clear_caches(self) -> None:
-        """DataTable's, through `_empty` (DataTable clears them on its own too: on resize, sort,
-        a change of style)."""
-        for cache in (self._row_render_cache, self._cell_render_cache, self._row_renderable_cache,
-                      self._line_cache, self._styles_cache, self._offset_cache, self._ordered_row_cache):
-            _empty(cache)
-        self._get_styles_to_render_cell.cache_clear()
 
     # -- rows -------------------------------------------------------------------------------
 
