@@ -5,12 +5,13 @@ large payloads), export batches and the monitor's rendering allocate and free me
 time, in several threads, each with its own glibc arena. Two things keep glibc from holding on
 to that memory:
 
-- A fixed mmap threshold (`tune_allocator`, called first thing by the CLI's `main`). By default glibc serves blocks of
-  128 KiB and more with a mapping of their own, returned to the system on free, but each time
-  such a block is freed it raises the threshold to that block's size (up to 32 MiB): from then
-  on multi-MiB buffers come out of the arenas and their pages stay there, fragmented. Measured
-  in the monitor's 10-minute soak: glibc's free-but-kept memory grew 5 -> 20 MiB with the
-  default, and stayed at 4-6 MiB with the threshold fixed at 128 KiB (bench/memprobe.py).
+- A fixed mmap threshold (`tune_allocator`, called first thing by the CLI's `main`). By
+  default glibc serves blocks of 128 KiB and more with a mapping of their own, returned to the
+  system on free, but each time such a block is freed it raises the threshold to that block's
+  size (up to 32 MiB): from then on multi-MiB buffers come out of the arenas and their pages
+  stay there, fragmented. Measured in the monitor's 10-minute soak: glibc's free-but-kept
+  memory grew 5 -> 20 MiB with the default, and stayed at 4-6 MiB with the threshold fixed at
+  128 KiB (bench/memprobe.py).
 - `malloc_trim(0)` every TRIM_EVERY_S (`release_memory`, run by the collector), which hands back
   the free pages inside the arenas.
 

@@ -129,8 +129,6 @@ class TimeWindow:
     until: int
 
 
-
-
 def text_clause(text: str, id_range: tuple[int, int] | TimeWindow | None = None) -> tuple[str, list[Any]] | None:
     """Free text: the search index, plus a plain scan of the few newest events not indexed yet.
 

@@ -472,8 +472,9 @@ class Store:
         if not flt.text or queries.search_expression(flt.text) is None:
             return await self._fetchall(*queries.newer_query(flt, after, limit, oldest_first=True))
         count_sql, count_params = queries.whole_word_count_query(flt.text, _FEW_MATCHES + 1)
+        newest_sql, newest_params = queries.newest_time_query(flt, None)  # as in _page
         (whole_words, newest) = (await self._fetchall(
-            f"SELECT ({count_sql}), (SELECT max(ts) FROM events)", count_params))[0]
+            f"SELECT ({count_sql}), ({newest_sql})", [*count_params, *newest_params]))[0]
         if whole_words <= _FEW_MATCHES:
             ids = [row[0] for row in await self._fetchall(*queries.text_candidates_query(flt.text, _FEW_MATCHES + 1))]
             if len(ids) <= _FEW_MATCHES:
