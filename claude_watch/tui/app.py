@@ -28,12 +28,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Header, Input
 
 from claude_watch.clock import now_ms
+from claude_watch.tui.box import Box
 from claude_watch.tui.bars import FilterBar, QuerySuggester, Status, StatusLine
 from claude_watch.tui import textual_fixes
 from claude_watch.tui.footer import Footer
@@ -195,7 +196,6 @@ class ClaudeWatchApp(App[int]):
         self._next_spool_scan_at = 0.0  # live repaints back off when they get expensive
         self._query_timer: Any = None
         self._opening: asyncio.Future | None = None  # the store, opened while the screen is built
-        self._borders: dict[tuple[str, str], Text] = {}  # the titles the boxes show
         self._started = time.perf_counter()
         # The newest events, read in a thread from now on: the first frame can show them.
         self._prefetch = _Prefetch(self._db_path(), self._head_rows())
@@ -210,11 +210,11 @@ class ClaudeWatchApp(App[int]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◉")
         with Horizontal(id="top"):
-            with Vertical(id="projects-box"):
+            with Box(id="projects-box"):
                 yield ProjectsTable()
-            with Vertical(id="sessions-box"):
+            with Box(id="sessions-box"):
                 yield SessionsTable()
-        with Vertical(id="events-box"):
+        with Box(id="events-box"):
             yield FilterBar()
             yield EventTable()
         yield StatusLine()
@@ -246,7 +246,7 @@ class ClaudeWatchApp(App[int]):
         return max(HEAD_MIN_ROWS, min(HEAD_MAX_ROWS, 2 * visible))
 
     def on_mount(self) -> None:
-        self.query_one("#projects-box").border_title = "Projects  [1]"
+        self.query_one("#projects-box", Box).show_title(Text("Projects  [1]"))
         self._show_filter_state()
         self._show_prefetched()  # usually read by now: then the first frame has the events
         self._show_status()
@@ -498,16 +498,10 @@ class ClaudeWatchApp(App[int]):
         sessions_title = Text("Sessions · ", style="bold")
         sessions_title.append(safe_str(project) if project else "all projects")
         sessions_title.append("  [2]")
-        self._set_border("#events-box", "border_title", title)
-        self._set_border("#events-box", "border_subtitle", sub)
-        self._set_border("#sessions-box", "border_title", sessions_title)
-
-    def _set_border(self, selector: str, which: str, text: Text) -> None:
-        """Set a box's title or subtitle if it changed (setting one repaints the whole box)."""
-        key = (selector, which)
-        if self._borders.get(key) != text:
-            self._borders[key] = text
-            setattr(self.query_one(selector), which, text)
+        events_box = self.query_one("#events-box", Box)
+        events_box.show_title(title)
+        events_box.show_subtitle(sub)
+        self.query_one("#sessions-box", Box).show_title(sessions_title)
 
     def _show_empty_hint(self) -> None:
         self._show_empty_hint_for(self.window is not None and not self.window.rows)

@@ -52,12 +52,23 @@ def short_model(model: str | None) -> str:
     return model[7:] if model.startswith("claude-") else model
 
 
+def _same_text(a: Any, b: Any) -> bool:
+    """Two cells that draw the same (rich's `Text ==` looks at the characters and spans only)."""
+    if a is b:
+        return True
+    if not isinstance(a, Text) or not isinstance(b, Text):
+        return False
+    return (a.plain == b.plain and a.style == b.style and a.spans == b.spans and a.justify == b.justify
+            and a.overflow == b.overflow and a.no_wrap == b.no_wrap)
+
+
 class WindowTable(DataTable):
     """A DataTable whose rows are replaced as a whole, keeping the cursor on its row key.
 
     Replacing reuses what is already there: rows whose key stays keep their cells (the caller
-    passes `None` for them), so a live update or a page of history costs the new rows only,
-    never a rebuild of the window; and the rendering path looks each style up once per frame
+    passes `None` for them, or cells that draw the same), so a live update or a page of history
+    costs the new rows only, never a rebuild of the window, and a refresh that changes a few
+    cells in place repaints those rows only; and the rendering path looks each style up once per frame
     instead of once per line (each lookup walks the DOM: most of a frame's cost otherwise).
     """
 
@@ -105,23 +116,44 @@ class WindowTable(DataTable):
         top_key = None
         if anchor and self.row_count:
             top_key = self._row_locations.get_key(min(int(scroll_y), self.row_count - 1))
-        old_rows, old_data = self.rows, self._data
+        old_rows, old_data, old_locations = self.rows, self._data, self._row_locations
         columns = self.ordered_columns
         new_rows: dict[RowKey, Row] = {}
         new_data: dict[RowKey, dict[ColumnKey, Any]] = {}
         locations: dict[RowKey, int] = {}
+        changed: list[int] = []  # rows whose cells are new
         for key, cells in rows:
             row_key = RowKey(key)
             if row_key in locations:
                 continue  # a key shows once
             row = old_rows.get(row_key)
-            if cells is None and row is not None:
-                new_data[row_key] = old_data[row_key]
+            old = old_data.get(row_key) if row is not None else None
+            if old is not None and cells is None:
+                new_data[row_key] = old
             else:
-                new_data[row_key] = {column.key: cell for column, cell in zip_longest(columns, cells or ())}
-                row = Row(row_key, 1)
-            new_rows[row_key] = row
+                data, same = self._merge_cells(old, cells, columns)
+                if same:
+                    new_data[row_key] = old  # the same text: nothing to render again
+                else:
+                    new_data[row_key] = data
+                    row = Row(row_key, 1)
+                    changed.append(len(locations))
+            new_rows[row_key] = row if row is not None else Row(row_key, 1)
             locations[row_key] = len(locations)
+        same_rows = len(locations) == len(old_rows) and all(
+            old_locations.get(row_key) == index for row_key, index in locations.items())
+        index = locations.get(RowKey(keep)) if keep is not None else None
+        if same_rows and not reset and (index is None or index == self.cursor_row):
+            # The same rows in the same places (the projects and sessions tables, refreshed
+            # every second): repaint the rows whose text changed, if any, and nothing else.
+            if changed:
+                self._data = new_data
+                self.rows = new_rows
+                self._update_count += 1
+                self._clear_row_caches()
+                for changed_index in changed:
+                    self.refresh_row(changed_index)
+            return
         self.rows = new_rows
         self._data = new_data
         self._row_locations = TwoWayDict(locations)
@@ -142,7 +174,6 @@ class WindowTable(DataTable):
         if reset:
             index, target_y = 0, 0.0
         else:
-            index = locations.get(RowKey(keep)) if keep is not None else None
             if index is None:
                 index = min(self.cursor_row, max(0, len(locations) - 1))
             target_y = scroll_y
@@ -157,6 +188,29 @@ class WindowTable(DataTable):
         self.scroll_to(y=target_y, animate=False, immediate=True)
         self.cursor_coordinate = Coordinate(index, self.cursor_column)
         self.refresh()
+
+    @staticmethod
+    def _merge_cells(old: dict[ColumnKey, Any] | None, cells: Sequence[Text] | None,
+                     columns: Sequence[Any]) -> tuple[dict[ColumnKey, Any], bool]:
+        """A row's new cells, keeping each old cell whose text is the same (its rendering is
+        kept with it); and whether every cell is the same."""
+        data: dict[ColumnKey, Any] = {}
+        same = old is not None
+        for column, cell in zip_longest(columns, cells or ()):
+            previous = old.get(column.key) if old is not None else None
+            if previous is not None and _same_text(previous, cell):
+                cell = previous
+            else:
+                same = False
+            data[column.key] = cell
+        return data, same
+
+    def _clear_row_caches(self) -> None:
+        """DataTable's render caches, but not the lines already drawn (Textual's line cache):
+        the rows that did not change are not drawn again."""
+        for cache in (self._row_render_cache, self._cell_render_cache, self._row_renderable_cache,
+                      self._line_cache, self._offset_cache, self._ordered_row_cache):
+            cache.clear()
 
     def _update_dimensions(self, new_rows: Any) -> None:
         """Every column here has a fixed width and every row one line, so there is nothing to
