@@ -12,7 +12,11 @@ loop; Textual still lays out and renders every frame. Figures:
   server listening (`server_ready_s`); plus the import time of the TUI measured separately;
   `--tmux N` times the real process instead: launch in tmux -> first event row on screen;
 - filter change: from `set_filter` to the end of the first frame composed after the table got
-  its rows (query + table + layout/render), per kind of filter; 3 runs each, median and max;
+  its rows (query + table + layout/render), per kind of filter; 3 runs each, median and max.
+  Each starts from a still screen (the change before it painted, then 0.3 s, as a person
+  pressing keys); a change of project also reports when the sessions table has narrowed
+  (`with_sessions_*`, drawn a frame after the events). `--live RATE` keeps RATE events/s
+  coming in meanwhile (into the database: give it a copy);
 - scroll back: pressing End repeatedly pages back through SQLite, a page at a time, and Home
   back up (once the window is full: 1,000 rows); key -> page on screen, and RSS, to show
   history is never all loaded;
@@ -49,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 SIZE = (160, 45)
+SETTLE_S = 0.3  # between the filter before and the one timed: the screen is still, as for a person
 
 
 def rss_mib() -> float:
@@ -90,10 +95,11 @@ class Frames:
     def __init__(self) -> None:
         from textual.screen import Screen
 
-        from claude_watch.tui.tables import EventTable
+        from claude_watch.tui.tables import EventTable, SessionsTable
 
         self.painted: list[tuple[float, float]] = []
         self.shown_at = 0.0
+        self.sessions_shown_at = 0.0
         depth = 0
 
         def timed(original):
@@ -118,10 +124,18 @@ class Frames:
             self.shown_at = time.perf_counter()
 
         EventTable.show = shown  # type: ignore[method-assign]
+        show_sessions = SessionsTable.show
 
-    async def on_screen(self, pilot) -> float:
-        """The end of the first frame that started after the table last got rows."""
-        since = self.shown_at
+        def sessions_shown(table, *args, **kwargs):
+            show_sessions(table, *args, **kwargs)
+            self.sessions_shown_at = time.perf_counter()
+
+        SessionsTable.show = sessions_shown  # type: ignore[method-assign]
+
+    async def on_screen(self, pilot, since: float | None = None) -> float:
+        """The end of the first frame that started after the events table last got rows (or
+        after `since`)."""
+        since = self.shown_at if since is None else since
         await until(pilot, lambda: any(start >= since for start, _ in self.painted[-4:]))
         return next(end for start, end in self.painted if start >= since)
 
@@ -132,7 +146,7 @@ def import_time() -> float:
     return float(out.stdout.strip())
 
 
-async def scale(db: Path) -> dict:
+async def scale(db: Path, live_rate: int = 0) -> dict:
     from claude_watch.collector import CollectorConfig
     from claude_watch.tui.app import ClaudeWatchApp
     from claude_watch.tui.query import ViewFilter
@@ -177,24 +191,52 @@ async def scale(db: Path) -> dict:
             app.set_filter(flt)
             await until(pilot, lambda: app.shown_generation == app._generation)
             await pilot.pause(0.2)
+        live = None
+        if live_rate:  # agents at work meanwhile: POSTs into the monitor's server all along
+            ready = multiprocessing.Event()
+            live_out: multiprocessing.Queue = multiprocessing.Queue()
+            live = multiprocessing.Process(target=poster, args=(app.status.address, live_rate, 3600, ready, live_out),
+                                           daemon=True)
+            live.start()
+            while not ready.is_set():
+                await asyncio.sleep(0.01)
+            total_before = app.status.total
+            await until(pilot, lambda: app.status.total > total_before)
         changes = {}
         for name, flt in filters.items():
             runs = []
             for _ in range(3):
                 app.set_filter(ViewFilter(event_types=("NoSuchType",)))  # something else first
                 await until(pilot, lambda: app.shown_generation == app._generation and events.row_count == 0)
+                await frames.on_screen(pilot)
+                await pilot.pause(SETTLE_S)  # a person looks at the screen before the next key
+                project_changes = flt.project != app.view_filter.project
                 t = time.perf_counter()
                 app.set_filter(flt)
                 generation = app._generation
                 await until(pilot, lambda: app.shown_generation == generation)
                 shown = frames.shown_at - t
-                runs.append((await frames.on_screen(pilot) - t, app.timings["filter_query"], shown))
+                on_screen = await frames.on_screen(pilot) - t
+                everything = on_screen
+                if project_changes:  # ... and the sessions table narrowed to the project (a frame later)
+                    sessions_table = app.query_one(SessionsTable)
+                    await until(pilot, lambda: frames.sessions_shown_at > t and all(
+                        s.project == flt.project for s in sessions_table.summaries))
+                    everything = await frames.on_screen(pilot, frames.sessions_shown_at) - t
+                runs.append((on_screen, app.timings["filter_query"], shown, everything))
                 await pilot.pause()
             changes[name] = {"median_ms": ms(statistics.median(r[0] for r in runs)),
                              "max_ms": ms(max(r[0] for r in runs)),
                              "query_median_ms": ms(statistics.median(r[1] for r in runs)),
                              "table_filled_median_ms": ms(statistics.median(r[2] for r in runs)),
                              "rows": events.row_count}
+            if flt.project is not None:
+                changes[name]["with_sessions_median_ms"] = ms(statistics.median(r[3] for r in runs))
+                changes[name]["with_sessions_max_ms"] = ms(max(r[3] for r in runs))
+        if live is not None:
+            live.terminate()
+            results["live_events_per_s"] = live_rate
+            results["live_events_stored"] = app.status.total - total_before
         results["filter_change"] = changes
         print(json.dumps({"partial": results}), file=sys.stderr)
 
@@ -519,6 +561,9 @@ def main() -> int:
     parser.add_argument("--db", type=Path, help="database for the scale run (e.g. bench/data/1m.db)")
     parser.add_argument("--burst", type=int, default=0, help="events per second to POST (0: no burst run)")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--live", type=int, default=0, metavar="RATE",
+                        help="scale run: POST RATE events/s into the monitor during the filter changes "
+                             "(writes to --db: give it a copy)")
     parser.add_argument("--burst-db", type=Path, help="database the burst writes into (default: a fresh one)")
     parser.add_argument("--baseline", action="store_true", help="also run the burst into the collector alone")
     parser.add_argument("--tmux", type=int, default=0, metavar="RUNS",
@@ -537,7 +582,7 @@ def main() -> int:
     if not args.db and not args.burst:
         parser.error("give --db for the scale run and/or --burst N")
     if args.db:
-        print(json.dumps({"scale": asyncio.run(scale(args.db))}, indent=2))
+        print(json.dumps({"scale": asyncio.run(scale(args.db, args.live))}, indent=2))
     if args.burst:
         print(json.dumps({"burst": asyncio.run(burst(args.burst, args.seconds, args.burst_db))}, indent=2))
         if args.baseline:

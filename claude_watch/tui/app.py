@@ -530,11 +530,20 @@ class ClaudeWatchApp(App[int]):
 
     # -- loading ---------------------------------------------------------------------------
 
-    async def _reload_events(self, generation: int) -> None:
+    async def _reload_events(self, generation: int, with_summaries: bool = False) -> None:
+        """The rows of a new filter; with a new project, its sessions too, painted in the same
+        frame (a frame of their own after the events' cost ~50 ms more, and showed the new
+        project's title over the old project's sessions meanwhile)."""
         assert self.window is not None
         started = time.perf_counter()
+        summaries = None
         try:
-            await self.window.load_head(self.view_filter.to_event_filter(), limit=self._head_rows())
+            load = self.window.load_head(self.view_filter.to_event_filter(), limit=self._head_rows())
+            if with_summaries and self.store is not None:
+                self._summaries_dirty = False
+                _, summaries = await asyncio.gather(load, self._read_summaries())
+            else:
+                await load
         except sqlite3.Error as error:
             self._show_filter_state()
             self._read_failed(error)
@@ -547,22 +556,20 @@ class ClaudeWatchApp(App[int]):
         table = self.query_one(EventTable)
         table.show(self.window.rows, reset=True)
         self._show_empty_hint()
+        if summaries is not None:
+            self._show_summaries(*summaries)
         self.shown_generation = generation
         self.timings["filter_query"] = queried - started
         self.timings["filter_change"] = time.perf_counter() - started
 
     @work(exclusive=True, group="events-reload")
     @_until_teardown
-    async def _reload_events_worker(self, generation: int, then_summaries: bool = False) -> None:
+    async def _reload_events_worker(self, generation: int, with_summaries: bool = False) -> None:
         self._events_busy = True
         try:
-            await self._reload_events(generation)
+            await self._reload_events(generation, with_summaries)
         finally:
             self._events_busy = False
-        if then_summaries and generation == self._generation:
-            # The sessions of the new project, once its events are painted (drawing both in
-            # one frame would hold the events back).
-            self.call_after_refresh(self._summaries_worker)
 
     @work(group="events-newer")
     @_until_teardown
@@ -608,25 +615,38 @@ class ClaudeWatchApp(App[int]):
         self._summaries_busy = True
         self._summaries_dirty = False
         started = time.perf_counter()
+        project = self.view_filter.project
         try:
             try:
-                projects = await self.store.list_projects()
-                sessions = await self.store.list_sessions(project=self.view_filter.project, limit=SESSION_ROWS)
+                summaries = await self._read_summaries()
             except sqlite3.Error as error:
                 self._read_failed(error)
                 return
             self._read_ok()
-            now = self.clock()
-            self.query_one(ProjectsTable).show(projects, now)
-            self.query_one(SessionsTable).show(sessions, now)
-            suggester = self.query_one(FilterBar).suggester
-            if isinstance(suggester, QuerySuggester):
-                suggester.tools.update(s.last_tool for s in sessions if s.last_tool)
+            if project != self.view_filter.project:
+                self._summaries_dirty = True  # another project was chosen meanwhile: read again
+                return
+            self._show_summaries(*summaries)
         finally:
             spent = time.perf_counter() - started
             self.timings["summaries"] = spent
             self._next_summaries_at = time.monotonic() + max(SUMMARY_MIN_S, spent * 5)
             self._summaries_busy = False
+
+    async def _read_summaries(self) -> tuple[list[Any], list[Any]]:
+        """Projects, and the sessions of the selected project (or all)."""
+        assert self.store is not None
+        projects = await self.store.list_projects()
+        sessions = await self.store.list_sessions(project=self.view_filter.project, limit=SESSION_ROWS)
+        return projects, sessions
+
+    def _show_summaries(self, projects: list[Any], sessions: list[Any]) -> None:
+        now = self.clock()
+        self.query_one(ProjectsTable).show(projects, now)
+        self.query_one(SessionsTable).show(sessions, now)
+        suggester = self.query_one(FilterBar).suggester
+        if isinstance(suggester, QuerySuggester):
+            suggester.tools.update(s.last_tool for s in sessions if s.last_tool)
 
     # -- narrowing -------------------------------------------------------------------------
 
@@ -640,7 +660,7 @@ class ClaudeWatchApp(App[int]):
         if self.window is not None:
             # The titles change with the rows, in one frame: a frame of its own now would hold
             # up the answer to the query (both run on this loop).
-            self._reload_events_worker(self._generation, then_summaries=project_changed)
+            self._reload_events_worker(self._generation, with_summaries=project_changed)
             return
         self._show_filter_state()
         if project_changed and self.store is not None:

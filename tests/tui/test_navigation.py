@@ -62,6 +62,46 @@ async def test_select_project_then_session_then_back(make_app):
         assert "all events" in title(app, "#events-box")
 
 
+async def test_a_new_project_paints_its_events_and_sessions_together(make_app):
+    """One frame for both: the sessions of the old project never sit under the new title."""
+    from dataclasses import replace
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        app, events, n = await seeded(pilot)
+        sessions = app.query_one(SessionsTable)
+        seen: list[tuple[set[str], set[str]]] = []  # (events' projects, sessions' projects) at each frame
+        screen = app.screen
+        paint = screen._compositor_refresh
+
+        def watched():
+            seen.append(({r[1] for r in table_texts(events)}, {s.project for s in sessions.summaries}))
+            paint()
+
+        screen._compositor_refresh = watched  # type: ignore[method-assign]
+        before = ({r[1] for r in table_texts(events)}, {s.project for s in sessions.summaries})
+        assert len(before[1]) > 1  # sessions of every project
+        app.set_filter(replace(app.view_filter, project="infra-tools"))
+        await wait_for(pilot, lambda: app.shown_generation == app._generation)
+        await pilot.pause()
+        changed = [frame for frame in seen if frame != before]
+        assert changed and changed[0] == ({"infra-tools"}, {"infra-tools"})  # no frame in between
+        assert "infra-tools" in title(app, "#sessions-box")
+
+        # A summaries read that started before a change of project is not shown after it.
+        read = app._read_summaries
+
+        async def slow_read():
+            result = await read()  # infra-tools' sessions
+            app._read_summaries = read  # type: ignore[method-assign]
+            app.set_filter(replace(app.view_filter, project="webshop"))  # chosen meanwhile ...
+            await wait_for(pilot, lambda: app.shown_generation == app._generation)  # ... and shown
+            return result
+
+        app._read_summaries = slow_read  # type: ignore[method-assign]
+        await app._refresh_summaries()
+        assert events.row_count == 17 and {s.project for s in sessions.summaries} == {"webshop"}
+
+
 async def test_free_text_filter_and_escape(make_app):
     async with make_app().run_test(size=SIZE) as pilot:
         app, events, n = await seeded(pilot)
