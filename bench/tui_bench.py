@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 SIZE = (160, 45)
+POLL_S = float(os.environ.get("BENCH_POLL_S", "0.005"))  # --tmux-filters: capture-pane every ...
 SETTLE_S = 0.3  # between the filter before and the one timed: the screen is still, as for a person
 
 
@@ -556,6 +557,65 @@ def tmux_first_screen(db: Path, runs: int, socket: str = "cw-bench") -> dict:
             "rss_mib": [round(r, 1) for r in rss], "loadavg": os.getloadavg()}
 
 
+def tmux_filter_changes(db: Path, runs: int, socket: str = "cw-bench") -> dict:
+    """The real `claude-watch` in tmux (160x45), as a person uses it: `/`, a filter typed in,
+    then Enter, timed from sending Enter to the events box's title naming the filter on the
+    screen (the rows come in the same frame), polling `capture-pane` every 5 ms; `a` back to
+    everything between runs. Includes reading the keys from the terminal and writing the frame
+    to it, which the headless figures do not. Give it a copy of the database."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        project, session = con.execute(
+            "SELECT project, session_id FROM sessions ORDER BY last_ts DESC LIMIT 1 OFFSET 3").fetchone()
+    queries = {"project": f"project:{project}", "session": f"session:{session[:8]}", "tool Bash": "tool:Bash",
+               "type PostToolUseFailure": "type:PostToolUseFailure", "text 'src' (common)": "src",
+               "project + text 'checkout'": f"project:{project} checkout"}
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True).stdout
+
+    def wait_screen(pattern: re.Pattern, timeout: float = 10.0) -> float:
+        deadline = time.perf_counter() + timeout
+        while True:
+            if pattern.search(tmux("capture-pane", "-p", "-t", "fs")):
+                return time.perf_counter()
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"not on screen after {timeout} s: {pattern.pattern}\n" + tmux("capture-pane", "-p", "-t", "fs"))
+            time.sleep(POLL_S)
+
+    tmux("kill-server")
+    cmd = f"cd {CODE} && exec {sys.executable} -m claude_watch --db {db} --port 0"
+    subprocess.run(["tmux", "-L", socket, "new", "-d", "-s", "fs", "-x", "160", "-y", "45", cmd], check=True)
+    results: dict = {}
+    try:
+        wait_screen(FIRST_ROW, 30)
+        everything = re.compile(r"Events  \[3\]  all events")
+        wait_screen(everything)
+        time.sleep(2.0)  # the server started, the start's work done
+        for name, line in queries.items():
+            described = re.escape(line.split()[0].split(":", 1)[1][:8]) if ":" in line else re.escape(f'"{line}"')
+            title = re.compile(r"Events  \[3\]  .*" + described)
+            took = []
+            for _ in range(runs):
+                tmux("send-keys", "-t", "fs", "/")
+                tmux("send-keys", "-t", "fs", "-l", line)
+                wait_screen(re.compile(r"(?m)^│ " + re.escape(line)))  # typed into the bar (applied after a
+                # 0.3 s pause in typing, or at once by Enter, which cancels that wait)
+                started = time.perf_counter()
+                tmux("send-keys", "-t", "fs", "Enter")
+                took.append(wait_screen(title) - started)
+                tmux("send-keys", "-t", "fs", "a")  # back to everything (Esc then `a` would read as alt+a)
+                wait_screen(everything)
+                time.sleep(0.5)
+            results[name] = {"median_ms": ms(statistics.median(took)), "max_ms": ms(max(took)),
+                             "runs_ms": [ms(t) for t in took]}
+        tmux("send-keys", "-t", "fs", "q")
+    finally:
+        tmux("kill-server")
+    return {"filter_change": results, "loadavg": os.getloadavg()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, help="database for the scale run (e.g. bench/data/1m.db)")
@@ -568,6 +628,8 @@ def main() -> int:
     parser.add_argument("--baseline", action="store_true", help="also run the burst into the collector alone")
     parser.add_argument("--tmux", type=int, default=0, metavar="RUNS",
                         help="only time the real process in tmux, launch -> first event row, RUNS times")
+    parser.add_argument("--tmux-filters", type=int, default=0, metavar="RUNS",
+                        help="only time filter changes typed into the real process in tmux, RUNS times each")
     parser.add_argument("--code", type=Path, help="import claude_watch from this checkout instead (A/B runs)")
     args = parser.parse_args()
     if args.code:
@@ -578,6 +640,11 @@ def main() -> int:
         if not args.db:
             parser.error("--tmux needs --db")
         print(json.dumps({"tmux_first_screen": tmux_first_screen(args.db, args.tmux)}, indent=2))
+        return 0
+    if args.tmux_filters:
+        if not args.db:
+            parser.error("--tmux-filters needs --db")
+        print(json.dumps({"tmux": tmux_filter_changes(args.db, args.tmux_filters)}, indent=2))
         return 0
     if not args.db and not args.burst:
         parser.error("give --db for the scale run and/or --burst N")

@@ -31,6 +31,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.css.query import NoMatches
+from textual.widget import Widget
 from textual.widgets import DataTable, Header, Input
 
 from claude_watch.clock import now_ms
@@ -195,6 +196,7 @@ class ClaudeWatchApp(App[int]):
         self._next_live_at = 0.0
         self._next_spool_scan_at = 0.0  # live repaints back off when they get expensive
         self._query_timer: Any = None
+        self._focus_on_show: Widget | None = None  # see set_filter
         self._opening: asyncio.Future | None = None  # the store, opened while the screen is built
         self._started = time.perf_counter()
         # The newest events, read in a thread from now on: the first frame can show them.
@@ -570,6 +572,14 @@ class ClaudeWatchApp(App[int]):
             await self._reload_events(generation, with_summaries)
         finally:
             self._events_busy = False
+            if generation == self._generation:
+                self._move_focus()  # with the rows (no await since they were shown: same frame)
+
+    def _move_focus(self) -> None:
+        """Focus what the last filter change asked for (see set_filter)."""
+        target, self._focus_on_show = self._focus_on_show, None
+        if target is not None and target.is_attached:
+            target.screen.set_focus(target)
 
     @work(group="events-newer")
     @_until_teardown
@@ -650,8 +660,15 @@ class ClaudeWatchApp(App[int]):
 
     # -- narrowing -------------------------------------------------------------------------
 
-    def set_filter(self, view_filter: ViewFilter) -> None:
-        """Every change of selection or query goes through here."""
+    def set_filter(self, view_filter: ViewFilter, focus: Widget | None = None) -> None:
+        """Every change of selection or query goes through here.
+
+        `focus`: where the focus goes, moved when the new rows are shown, in their frame. Moved
+        at once, the focus change restyled and repainted the tables and rebuilt the footer in
+        frames of their own, which the rows then waited behind: ~60 ms more from Enter to the
+        rows in a real terminal."""
+        if focus is not None:
+            self._focus_on_show = focus
         project_changed = view_filter.project != self.view_filter.project
         self.view_filter = view_filter
         self.live.view_filter = view_filter
@@ -662,15 +679,15 @@ class ClaudeWatchApp(App[int]):
             # up the answer to the query (both run on this loop).
             self._reload_events_worker(self._generation, with_summaries=project_changed)
             return
+        self._move_focus()
         self._show_filter_state()
         if project_changed and self.store is not None:
             self._summaries_worker()
 
     @on(ProjectChosen)
     def _project_chosen(self, message: ProjectChosen) -> None:
-        self.set_filter(replace(self.view_filter, project=message.project, session_id=None))
-        if message.project is not None:
-            self.query_one(SessionsTable).focus()
+        sessions = self.query_one(SessionsTable) if message.project is not None else None
+        self.set_filter(replace(self.view_filter, project=message.project, session_id=None), focus=sessions)
 
     @on(SessionChosen)
     def _session_chosen(self, message: SessionChosen) -> None:
@@ -678,8 +695,8 @@ class ClaudeWatchApp(App[int]):
             self.set_filter(replace(self.view_filter, session_id=None))
         else:
             self.set_filter(replace(self.view_filter, session_id=message.session_id,
-                                    project=message.project or self.view_filter.project))
-            self.query_one(EventTable).focus()
+                                    project=message.project or self.view_filter.project),
+                            focus=self.query_one(EventTable))
 
     @on(EventChosen)
     def _event_chosen(self, message: EventChosen) -> None:
@@ -771,7 +788,7 @@ class ClaudeWatchApp(App[int]):
         # arrive in the same read, and would otherwise reach the monitor's bindings (`e` exports).
         bar.screen.set_focus(bar)
 
-    def _apply_query(self, line: str) -> None:
+    def _apply_query(self, line: str, focus: Widget | None = None) -> None:
         new = self.view_filter.without_query().with_query(line)
         if new.session_id and new.session_id != self.view_filter.session_id:
             summaries = self.query_one(SessionsTable).summaries
@@ -779,7 +796,9 @@ class ClaudeWatchApp(App[int]):
             if len(hits) == 1:
                 new = replace(new, session_id=hits[0].session_id)
         if new != self.view_filter:
-            self.set_filter(new)
+            self.set_filter(new, focus=focus)
+        elif focus is not None:
+            focus.screen.set_focus(focus)
 
     @on(Input.Changed, "#filter")
     def _query_typed(self, event: Input.Changed) -> None:
@@ -792,10 +811,9 @@ class ClaudeWatchApp(App[int]):
     def _query_submitted(self, event: Input.Submitted) -> None:
         if self._query_timer is not None:
             self._query_timer.stop()
-        self._apply_query(event.value)
         if not event.value.strip():
             self.query_one(FilterBar).remove_class("-shown")
-        self.query_one(EventTable).focus()
+        self._apply_query(event.value, focus=self.query_one(EventTable))
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -807,9 +825,11 @@ class ClaudeWatchApp(App[int]):
                 self._query_timer.stop()
             bar.value = ""
             bar.remove_class("-shown")
-            self.query_one(EventTable).focus()
+            table = self.query_one(EventTable)
             if self.view_filter.has_query:
-                self.set_filter(self.view_filter.without_query())
+                self.set_filter(self.view_filter.without_query(), focus=table)
+            else:
+                table.screen.set_focus(table)
         elif self.view_filter.session_id is not None:
             self.set_filter(replace(self.view_filter, session_id=None))
         elif self.view_filter.project is not None:
@@ -819,8 +839,7 @@ class ClaudeWatchApp(App[int]):
         bar = self.query_one(FilterBar)
         bar.value = ""
         bar.remove_class("-shown")
-        self.set_filter(ViewFilter())
-        self.query_one(EventTable).focus()
+        self.set_filter(ViewFilter(), focus=self.query_one(EventTable))
 
     def action_toggle_follow(self) -> None:
         self.following = not self.following

@@ -122,6 +122,32 @@ async def test_free_text_filter_and_escape(make_app):
         assert app.view_filter.is_empty and not bar.display
 
 
+async def test_enter_in_the_filter_moves_the_focus_in_the_rows_frame(make_app):
+    """The focus leaves the bar in the frame that shows the new rows, not in one of its own
+    before them (which repainted the tables and rebuilt the footer first: the rows waited)."""
+    async with make_app().run_test(size=SIZE) as pilot:
+        app, events, n = await seeded(pilot)
+        frames: list[tuple[bool, int]] = []  # (the table has the focus, rows) at each frame
+        screen = app.screen
+        paint = screen._compositor_refresh
+
+        def watched():
+            frames.append((events.has_focus, events.row_count))
+            paint()
+
+        screen._compositor_refresh = watched  # type: ignore[method-assign]
+        await pilot.press("slash", *"tool:Bash")
+        await wait_for(pilot, lambda: app.query_one(FilterBar).value == "tool:Bash")
+        await pilot.pause()
+        frames.clear()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.view_filter.tools == ("Bash",) and events.has_focus)
+        await pilot.pause()
+        focused = [rows for has_focus, rows in frames if has_focus]
+        assert focused and focused[0] < n  # the first frame with the focus back has the Bash rows
+        assert {r[4] for r in table_texts(events)} == {"Bash"}
+
+
 async def test_keys_typed_right_after_slash_go_into_the_filter(make_app, tmp_path, monkeypatch):
     """A terminal delivers `/` and what follows in one read: those keys are the filter's text,
     not the monitor's commands (`e` would export, `a` would show everything)."""
