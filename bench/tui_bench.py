@@ -561,8 +561,10 @@ def tmux_filter_changes(db: Path, runs: int, socket: str = "cw-bench") -> dict:
     """The real `claude-watch` in tmux (160x45), as a person uses it: `/`, a filter typed in,
     then Enter, timed from sending Enter to the events box's title naming the filter on the
     screen (the rows come in the same frame), polling `capture-pane` every 5 ms; `a` back to
-    everything between runs. Includes reading the keys from the terminal and writing the frame
-    to it, which the headless figures do not. Give it a copy of the database."""
+    everything between runs. Then a project chosen in its table (`1`, arrows, Enter) and a
+    session in the sessions table, Enter to the title. Includes reading the keys from the
+    terminal and writing the frame to it, which the headless figures do not. Give it a copy of
+    the database."""
     import sqlite3
 
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
@@ -608,6 +610,30 @@ def tmux_filter_changes(db: Path, runs: int, socket: str = "cw-bench") -> dict:
                 tmux("send-keys", "-t", "fs", "a")  # back to everything (Esc then `a` would read as alt+a)
                 wait_screen(everything)
                 time.sleep(0.5)
+            results[name] = {"median_ms": ms(statistics.median(took)), "max_ms": ms(max(took)),
+                             "runs_ms": [ms(t) for t in took]}
+        # The tables: `1`, a project row, Enter; then a session of it in the sessions table.
+        chosen_project = re.compile(r"Events  \[3\]  project:\S+ ─")
+        chosen_session = re.compile(r"Events  \[3\]  project:\S+  session:")
+        took_project, took_session = [], []
+        for run in range(runs):
+            tmux("send-keys", "-t", "fs", "1")
+            time.sleep(0.3)
+            tmux("send-keys", "-t", "fs", "Home", *["Down"] * (2 + run % 3))
+            time.sleep(0.5)
+            started = time.perf_counter()
+            tmux("send-keys", "-t", "fs", "Enter")
+            took_project.append(wait_screen(chosen_project) - started)
+            time.sleep(0.5)  # the sessions table has the focus now
+            tmux("send-keys", "-t", "fs", "Home", "Down")
+            time.sleep(0.5)
+            started = time.perf_counter()
+            tmux("send-keys", "-t", "fs", "Enter")
+            took_session.append(wait_screen(chosen_session) - started)
+            tmux("send-keys", "-t", "fs", "a")
+            wait_screen(everything)
+            time.sleep(0.5)
+        for name, took in (("project from its table", took_project), ("session from its table", took_session)):
             results[name] = {"median_ms": ms(statistics.median(took)), "max_ms": ms(max(took)),
                              "runs_ms": [ms(t) for t in took]}
         tmux("send-keys", "-t", "fs", "q")

@@ -29,6 +29,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.css.query import NoMatches
 from textual.widget import Widget
@@ -134,6 +135,15 @@ def _tune_garbage_collection() -> tuple[int, int, int]:
     return old
 
 
+class MainScreen(Screen):
+    """The monitor's screen. A focus change repaints the widgets whose look it changes (their
+    styles are updated), not the whole screen as well: Textual's `focused` repaints every
+    line of the terminal, which made moving between panes and the first frame of a filter
+    change full redraws (~10 ms more, and ~28 KB written instead of what changed)."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+
 class ClaudeWatchApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "claude-watch"
@@ -208,6 +218,9 @@ class ClaudeWatchApp(App[int]):
         self.newer_pages_shown = 0
 
     # -- layout ----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◉")

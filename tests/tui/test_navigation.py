@@ -193,7 +193,7 @@ async def test_help_and_command_palette(make_app):
         await pilot.press("question_mark")
         assert app.screen.__class__.__name__ == "HelpScreen"
         await pilot.press("escape")
-        assert app.screen.__class__.__name__ == "Screen"
+        assert app.screen.__class__.__name__ == "MainScreen"
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for wanted in ("Filter events", "Follow / pause", "Export filtered events", "Show everything", "Keys"):
             assert wanted in titles

@@ -3,6 +3,7 @@ whose text changed (the projects and sessions tables are refreshed every second)
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
 from claude_watch.tui.box import Box
 from claude_watch.tui.tables import WindowTable
@@ -109,3 +110,44 @@ async def test_a_refresh_with_the_same_text_draws_nothing_and_a_changed_cell_its
         assert sorted(set(drawn.take())) == list(range(table.size.height))
         assert [line_text(table, header + i).split()[0] for i in range(4)] == ["d", "a", "b", "c"]
         assert table.current_key() == "b"  # the cursor stays on its row
+
+
+async def test_moving_between_panes_redraws_what_changed_not_the_screen(make_app):
+    """Textual repaints every line of the terminal on a focus change; the monitor's screen
+    repaints the panes whose look changed (borders, cursors) only."""
+    from .conftest import SIZE, ready
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.pause(0.2)
+        compositor = app.screen._compositor
+        render_update = compositor.render_update
+        updates: list[str] = []
+
+        def recorded(*args, **kwargs):
+            update = render_update(*args, **kwargs)
+            updates.append(type(update).__name__)
+            return update
+
+        compositor.render_update = recorded  # type: ignore[method-assign]
+        boxes = ("#projects-box", "#sessions-box", "#events-box")
+
+        def corner_colours() -> list:
+            """The colour each box's top-left corner is drawn in now (what the screen shows)."""
+            colours = []
+            for selector in boxes:
+                box = app.query_one(selector)
+                line = box.render_lines(Region(0, 0, box.outer_size.width, 1))[0]
+                colours.append(next(seg.style.color for seg in line if seg.text.startswith("╭")))
+            return colours
+
+        for key, pane, box in (("1", "#projects", 0), ("2", "#sessions", 1), ("3", "#events", 2), ("1", "#projects", 0)):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert app.focused is app.query_one(pane)
+            colours = corner_colours()
+            # The focused pane's box in the focus colour, the others not: repainted as it moved.
+            assert [c for i, c in enumerate(colours) if i != box] == [colours[(box + 1) % 3]] * 2
+            assert colours[box] != colours[(box + 1) % 3]
+        assert updates and "LayoutUpdate" not in updates  # partial updates only
