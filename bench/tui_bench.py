@@ -53,7 +53,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 SIZE = (160, 45)
-POLL_S = float(os.environ.get("BENCH_POLL_S", "0.005"))  # --tmux-filters: capture-pane every ...
 SETTLE_S = 0.3  # between the filter before and the one timed: the screen is still, as for a person
 
 
@@ -557,14 +556,78 @@ def tmux_first_screen(db: Path, runs: int, socket: str = "cw-bench") -> dict:
             "rss_mib": [round(r, 1) for r in rss], "loadavg": os.getloadavg()}
 
 
+class TmuxControl:
+    """A tmux server with one pane, driven through a control-mode client: sending keys and
+    reading the screen cost ~0.2 ms each, where a `tmux` process per call costs ~4 ms of CPU
+    (polling that way every 5 ms kept most of a core busy, beside the app measured)."""
+
+    def __init__(self, socket: str, command: str, size: tuple[int, int] = SIZE) -> None:
+        self.socket = socket
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-L", socket, "new", "-d", "-s", "fs", "-x", str(size[0]), "-y", str(size[1]),
+                        command], check=True)
+        self.client = subprocess.Popen(["tmux", "-L", socket, "-C", "attach", "-t", "fs"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        self._pending = b""
+
+    def _line(self) -> bytes:
+        assert self.client.stdout is not None
+        while b"\n" not in self._pending:
+            chunk = os.read(self.client.stdout.fileno(), 1 << 16)
+            if not chunk:
+                raise RuntimeError("the tmux control client ended")
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        return line
+
+    def command(self, line: str) -> str:
+        """Run a tmux command; its output (notifications such as %output are skipped)."""
+        assert self.client.stdin is not None
+        self.client.stdin.write(line.encode() + b"\n")
+        out: list[bytes] = []
+        inside = False
+        while True:
+            reply = self._line()
+            if reply.startswith(b"%begin"):
+                inside, out = True, []
+            elif reply.startswith((b"%end", b"%error")) and inside:
+                return b"\n".join(out).decode(errors="replace")
+            elif inside:
+                out.append(reply)
+
+    def keys(self, *keys: str) -> None:
+        self.command("send-keys -t fs " + " ".join(keys))
+
+    def type(self, text: str) -> None:
+        self.command("send-keys -t fs -l '" + text.replace("'", "'\\''") + "'")
+
+    def screen(self) -> str:
+        return self.command("capture-pane -p -t fs")
+
+    def wait(self, pattern: re.Pattern, timeout: float = 10.0) -> float:
+        """The time the screen first shows `pattern` (polled every 2 ms)."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            screen = self.screen()
+            if pattern.search(screen):
+                return time.perf_counter()
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"not on screen after {timeout} s: {pattern.pattern}\n{screen}")
+            time.sleep(0.002)
+
+    def close(self) -> None:
+        self.client.kill()
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
 def tmux_filter_changes(db: Path, runs: int, socket: str = "cw-bench") -> dict:
     """The real `claude-watch` in tmux (160x45), as a person uses it: `/`, a filter typed in,
     then Enter, timed from sending Enter to the events box's title naming the filter on the
-    screen (the rows come in the same frame), polling `capture-pane` every 5 ms; `a` back to
-    everything between runs. Then a project chosen in its table (`1`, arrows, Enter) and a
-    session in the sessions table, Enter to the title. Includes reading the keys from the
-    terminal and writing the frame to it, which the headless figures do not. Give it a copy of
-    the database."""
+    screen (the rows come in the same frame), the screen read every 2 ms through a tmux
+    control client; `a` back to everything between runs. Then a project chosen in its table
+    (`1`, arrows, Enter) and a session in the sessions table, Enter to the title. Includes
+    reading the keys from the terminal and writing the frame to it, which the headless
+    figures do not. Give it a copy of the database."""
     import sqlite3
 
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
@@ -573,72 +636,61 @@ def tmux_filter_changes(db: Path, runs: int, socket: str = "cw-bench") -> dict:
     queries = {"project": f"project:{project}", "session": f"session:{session[:8]}", "tool Bash": "tool:Bash",
                "type PostToolUseFailure": "type:PostToolUseFailure", "text 'src' (common)": "src",
                "project + text 'checkout'": f"project:{project} checkout"}
-
-    def tmux(*args: str) -> str:
-        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True).stdout
-
-    def wait_screen(pattern: re.Pattern, timeout: float = 10.0) -> float:
-        deadline = time.perf_counter() + timeout
-        while True:
-            if pattern.search(tmux("capture-pane", "-p", "-t", "fs")):
-                return time.perf_counter()
-            if time.perf_counter() > deadline:
-                raise RuntimeError(f"not on screen after {timeout} s: {pattern.pattern}\n" + tmux("capture-pane", "-p", "-t", "fs"))
-            time.sleep(POLL_S)
-
-    tmux("kill-server")
-    cmd = f"cd {CODE} && exec {sys.executable} -m claude_watch --db {db} --port 0"
-    subprocess.run(["tmux", "-L", socket, "new", "-d", "-s", "fs", "-x", "160", "-y", "45", cmd], check=True)
+    tmux = TmuxControl(socket, f"cd {CODE} && exec {sys.executable} -m claude_watch --db {db} --port 0")
     results: dict = {}
+
+    def record(name: str, took: list[float]) -> None:
+        results[name] = {"median_ms": ms(statistics.median(took)), "max_ms": ms(max(took)),
+                         "runs_ms": [ms(t) for t in took]}
+
     try:
-        wait_screen(FIRST_ROW, 30)
+        tmux.wait(FIRST_ROW, 30)
         everything = re.compile(r"Events  \[3\]  all events")
-        wait_screen(everything)
+        tmux.wait(everything)
         time.sleep(2.0)  # the server started, the start's work done
         for name, line in queries.items():
             described = re.escape(line.split()[0].split(":", 1)[1][:8]) if ":" in line else re.escape(f'"{line}"')
             title = re.compile(r"Events  \[3\]  .*" + described)
             took = []
             for _ in range(runs):
-                tmux("send-keys", "-t", "fs", "/")
-                tmux("send-keys", "-t", "fs", "-l", line)
-                wait_screen(re.compile(r"(?m)^│ " + re.escape(line)))  # typed into the bar (applied after a
-                # 0.3 s pause in typing, or at once by Enter, which cancels that wait)
+                tmux.keys("/")
+                tmux.type(line)
+                # Typed into the bar: applied after a 0.3 s pause in typing, or at once by Enter.
+                tmux.wait(re.compile(r"(?m)^│ " + re.escape(line)))
                 started = time.perf_counter()
-                tmux("send-keys", "-t", "fs", "Enter")
-                took.append(wait_screen(title) - started)
-                tmux("send-keys", "-t", "fs", "a")  # back to everything (Esc then `a` would read as alt+a)
-                wait_screen(everything)
+                tmux.keys("Enter")
+                took.append(tmux.wait(title) - started)
+                tmux.keys("a")  # back to everything (Esc then `a` would read as alt+a)
+                tmux.wait(everything)
                 time.sleep(0.5)
-            results[name] = {"median_ms": ms(statistics.median(took)), "max_ms": ms(max(took)),
-                             "runs_ms": [ms(t) for t in took]}
+            record(name, took)
         # The tables: `1`, a project row, Enter; then a session of it in the sessions table.
         chosen_project = re.compile(r"Events  \[3\]  project:\S+ ─")
         chosen_session = re.compile(r"Events  \[3\]  project:\S+  session:")
         took_project, took_session = [], []
         for run in range(runs):
-            tmux("send-keys", "-t", "fs", "1")
+            tmux.keys("1")
             time.sleep(0.3)
-            tmux("send-keys", "-t", "fs", "Home", *["Down"] * (2 + run % 3))
+            tmux.keys("Home", *["Down"] * (2 + run % 3))
             time.sleep(0.5)
             started = time.perf_counter()
-            tmux("send-keys", "-t", "fs", "Enter")
-            took_project.append(wait_screen(chosen_project) - started)
+            tmux.keys("Enter")
+            took_project.append(tmux.wait(chosen_project) - started)
             time.sleep(0.5)  # the sessions table has the focus now
-            tmux("send-keys", "-t", "fs", "Home", "Down")
+            tmux.keys("Home", "Down")
             time.sleep(0.5)
             started = time.perf_counter()
-            tmux("send-keys", "-t", "fs", "Enter")
-            took_session.append(wait_screen(chosen_session) - started)
-            tmux("send-keys", "-t", "fs", "a")
-            wait_screen(everything)
+            tmux.keys("Enter")
+            took_session.append(tmux.wait(chosen_session) - started)
+            tmux.keys("a")
+            tmux.wait(everything)
             time.sleep(0.5)
-        for name, took in (("project from its table", took_project), ("session from its table", took_session)):
-            results[name] = {"median_ms": ms(statistics.median(took)), "max_ms": ms(max(took)),
-                             "runs_ms": [ms(t) for t in took]}
-        tmux("send-keys", "-t", "fs", "q")
+        record("project from its table", took_project)
+        record("session from its table", took_session)
+        tmux.keys("q")
+        time.sleep(0.5)
     finally:
-        tmux("kill-server")
+        tmux.close()
     return {"filter_change": results, "loadavg": os.getloadavg()}
 
 

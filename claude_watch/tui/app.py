@@ -61,6 +61,7 @@ SCREEN_CHROME_LINES = 18  # lines of the screen that are not event rows (before 
 PAGE_ROWS = 100  # paging through history, older or newer, a page at a time
 MAX_ROWS = 1000
 SESSION_ROWS = 100  # the most recent sessions; a project selection narrows further
+HOLD_FRAMES_S = 0.25  # a filter change draws its focus change with its rows if they come by then
 
 
 def _until_teardown(method):
@@ -155,6 +156,7 @@ class ClaudeWatchApp(App[int]):
         # Priority: run as the key arrives, before the keys typed after it reach the focused
         # table (see action_filter); check_action lets a focused text field have the `/`.
         Binding("slash", "filter", "Filter", key_display="/", priority=True),
+        Binding("enter", "submit_filter", show=False, priority=True),  # only in the / bar
         Binding("f", "toggle_follow", "Follow/Pause"),
         Binding("e", "export", "Export"),
         Binding("a", "show_all", "All"),
@@ -206,7 +208,8 @@ class ClaudeWatchApp(App[int]):
         self._next_live_at = 0.0
         self._next_spool_scan_at = 0.0  # live repaints back off when they get expensive
         self._query_timer: Any = None
-        self._focus_on_show: Widget | None = None  # see set_filter
+        self._frames_held = 0  # the hold's number while a filter change holds the frames, else 0
+        self._holds = 0
         self._opening: asyncio.Future | None = None  # the store, opened while the screen is built
         self._started = time.perf_counter()
         # The newest events, read in a thread from now on: the first frame can show them.
@@ -394,6 +397,7 @@ class ClaudeWatchApp(App[int]):
     async def on_unmount(self) -> None:
         """Stop in order: traffic, subscription, HTTP, store (aiosqlite threads keep us alive)."""
         self._closing_down = True
+        self._release_frames()
         if self._gc_defaults is not None:  # a process that runs the monitor again (the tests)
             gc.unfreeze()
             gc.set_threshold(*self._gc_defaults)
@@ -586,13 +590,21 @@ class ClaudeWatchApp(App[int]):
         finally:
             self._events_busy = False
             if generation == self._generation:
-                self._move_focus()  # with the rows (no await since they were shown: same frame)
+                self._release_frames()  # the rows are in: one frame for them and the focus
 
-    def _move_focus(self) -> None:
-        """Focus what the last filter change asked for (see set_filter)."""
-        target, self._focus_on_show = self._focus_on_show, None
-        if target is not None and target.is_attached:
-            target.screen.set_focus(target)
+    def _hold_frames(self) -> None:
+        """Draw nothing until the new rows are in, HOLD_FRAMES_S at most (see set_filter)."""
+        if self._frames_held:
+            return
+        self._holds += 1
+        hold = self._frames_held = self._holds
+        self._begin_batch()
+        self.set_timer(HOLD_FRAMES_S, lambda: self._release_frames(hold))
+
+    def _release_frames(self, hold: int | None = None) -> None:
+        if self._frames_held and (hold is None or hold == self._frames_held):
+            self._frames_held = 0
+            self._end_batch()
 
     @work(group="events-newer")
     @_until_teardown
@@ -676,12 +688,14 @@ class ClaudeWatchApp(App[int]):
     def set_filter(self, view_filter: ViewFilter, focus: Widget | None = None) -> None:
         """Every change of selection or query goes through here.
 
-        `focus`: where the focus goes, moved when the new rows are shown, in their frame. Moved
-        at once, the focus change restyled and repainted the tables and rebuilt the footer in
-        frames of their own, which the rows then waited behind: ~60 ms more from Enter to the
-        rows in a real terminal."""
-        if focus is not None:
-            self._focus_on_show = focus
+        `focus`: where the focus goes now (the keys that follow are for it), drawn with the new
+        rows: frames are held until they are in. Drawn at once, the focus change restyled and
+        repainted the tables and rebuilt the footer in frames of their own, which the rows then
+        waited behind: ~60 ms more from Enter to the rows in a real terminal."""
+        if focus is not None and focus is not self.focused:
+            if self.window is not None:
+                self._hold_frames()
+            focus.screen.set_focus(focus)
         project_changed = view_filter.project != self.view_filter.project
         self.view_filter = view_filter
         self.live.view_filter = view_filter
@@ -692,7 +706,6 @@ class ClaudeWatchApp(App[int]):
             # up the answer to the query (both run on this loop).
             self._reload_events_worker(self._generation, with_summaries=project_changed)
             return
-        self._move_focus()
         self._show_filter_state()
         if project_changed and self.store is not None:
             self._summaries_worker()
@@ -820,13 +833,24 @@ class ClaudeWatchApp(App[int]):
         value = event.value
         self._query_timer = self.set_timer(0.3, lambda: self._apply_query(value))
 
+    def action_submit_filter(self) -> None:
+        """Enter in the / bar, as the key arrives (a priority binding): the keys typed after it
+        are the table's, even when the terminal delivers them in the same read. Through the
+        Input's own Submitted message they reached the bar first."""
+        self._submit_query(self.query_one(FilterBar).value)
+
     @on(Input.Submitted, "#filter")
     def _query_submitted(self, event: Input.Submitted) -> None:
+        self._submit_query(event.value)
+
+    def _submit_query(self, value: str) -> None:
         if self._query_timer is not None:
             self._query_timer.stop()
-        if not event.value.strip():
+        table = self.query_one(EventTable)
+        if not value.strip():
             self.query_one(FilterBar).remove_class("-shown")
-        self._apply_query(event.value, focus=self.query_one(EventTable))
+            table.screen.set_focus(table)  # now: the bar it had is gone
+        self._apply_query(value, focus=table)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -839,10 +863,9 @@ class ClaudeWatchApp(App[int]):
             bar.value = ""
             bar.remove_class("-shown")
             table = self.query_one(EventTable)
+            table.screen.set_focus(table)  # now: the bar it had is gone
             if self.view_filter.has_query:
-                self.set_filter(self.view_filter.without_query(), focus=table)
-            else:
-                table.screen.set_focus(table)
+                self.set_filter(self.view_filter.without_query())
         elif self.view_filter.session_id is not None:
             self.set_filter(replace(self.view_filter, session_id=None))
         elif self.view_filter.project is not None:
@@ -892,7 +915,7 @@ class ClaudeWatchApp(App[int]):
         self.last_export = path
         self.notify(f"Exported {written:,} events to {path}", title="Export", markup=False, timeout=8)
 
-    MAIN_ONLY = frozenset({"filter", "toggle_follow", "export", "show_all", "back", "focus_pane"})
+    MAIN_ONLY = frozenset({"filter", "submit_filter", "toggle_follow", "export", "show_all", "back", "focus_pane"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The monitor's keys act on the monitor: off (and out of the footer) elsewhere."""
@@ -900,6 +923,8 @@ class ClaudeWatchApp(App[int]):
             return False
         if action == "filter" and isinstance(self.focused, Input):
             return False  # a `/` typed into the filter (`src/app.ts`) is text
+        if action == "submit_filter":
+            return isinstance(self.focused, FilterBar)  # elsewhere Enter is the focused widget's
         return True
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

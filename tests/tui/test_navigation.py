@@ -148,6 +148,22 @@ async def test_enter_in_the_filter_moves_the_focus_in_the_rows_frame(make_app):
         assert {r[4] for r in table_texts(events)} == {"Bash"}
 
 
+async def test_keys_typed_right_after_enter_are_for_the_table(make_app):
+    """Enter hands the keys back at once, even while the new rows are still being read."""
+    async with make_app().run_test(size=SIZE) as pilot:
+        app, events, n = await seeded(pilot)
+        bar = app.query_one(FilterBar)
+        await pilot.press("slash", *"tool:Bash")
+        await wait_for(pilot, lambda: bar.value == "tool:Bash")
+        following = app.following
+        for key, character in (("enter", "\r"), ("f", "f")):
+            app.post_message(textual_events.Key(key, character))  # no pause between them
+        await wait_for(pilot, lambda: app.view_filter.tools == ("Bash",) and app.shown_generation == app._generation)
+        await pilot.pause()
+        assert bar.value == "tool:Bash" and events.has_focus
+        assert app.following is not following  # `f` reached the monitor, not the bar
+
+
 async def test_keys_typed_right_after_slash_go_into_the_filter(make_app, tmp_path, monkeypatch):
     """A terminal delivers `/` and what follows in one read: those keys are the filter's text,
     not the monitor's commands (`e` would export, `a` would show everything)."""
