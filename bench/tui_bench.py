@@ -559,14 +559,16 @@ def tmux_first_screen(db: Path, runs: int, socket: str = "cw-bench") -> dict:
 class TmuxControl:
     """A tmux server with one pane, driven through a control-mode client: sending keys and
     reading the screen cost ~0.2 ms each, where a `tmux` process per call costs ~4 ms of CPU
-    (polling that way every 5 ms kept most of a core busy, beside the app measured)."""
+    (polling that way every 5 ms kept most of a core busy, beside the app measured). The
+    client asks for no %output notifications (the pane's output, which tmux would otherwise
+    encode for it and hold the pane for when it lags)."""
 
     def __init__(self, socket: str, command: str, size: tuple[int, int] = SIZE) -> None:
         self.socket = socket
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
         subprocess.run(["tmux", "-L", socket, "new", "-d", "-s", "fs", "-x", str(size[0]), "-y", str(size[1]),
                         command], check=True)
-        self.client = subprocess.Popen(["tmux", "-L", socket, "-C", "attach", "-t", "fs"],
+        self.client = subprocess.Popen(["tmux", "-L", socket, "-C", "attach", "-f", "no-output", "-t", "fs"],
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
         self._pending = b""
 
@@ -622,7 +624,7 @@ class TmuxControl:
 
 def tmux_filter_changes(db: Path, runs: int, socket: str = "cw-bench") -> dict:
     """The real `claude-watch` in tmux (160x45), as a person uses it: `/`, a filter typed in,
-    then Enter, timed from sending Enter to the events box's title naming the filter on the
+    then (0.1 s after it shows) Enter, timed from sending Enter to the events box's title naming the filter on the
     screen (the rows come in the same frame), the screen read every 2 ms through a tmux
     control client; `a` back to everything between runs. Then a project chosen in its table
     (`1`, arrows, Enter) and a session in the sessions table, Enter to the title. Includes
@@ -655,8 +657,10 @@ def tmux_filter_changes(db: Path, runs: int, socket: str = "cw-bench") -> dict:
             for _ in range(runs):
                 tmux.keys("/")
                 tmux.type(line)
-                # Typed into the bar: applied after a 0.3 s pause in typing, or at once by Enter.
+                # Typed into the bar: applied after a 0.3 s pause in typing, or at once by Enter,
+                # pressed here 0.1 s after the text is on screen (a person's pause before it).
                 tmux.wait(re.compile(r"(?m)^│ " + re.escape(line)))
+                time.sleep(0.1)
                 started = time.perf_counter()
                 tmux.keys("Enter")
                 took.append(tmux.wait(title) - started)

@@ -210,6 +210,7 @@ class ClaudeWatchApp(App[int]):
         self._query_timer: Any = None
         self._frames_held = 0  # the hold's number while a filter change holds the frames, else 0
         self._holds = 0
+        self._after_frames: list[Callable[[], Any]] = []
         self._opening: asyncio.Future | None = None  # the store, opened while the screen is built
         self._started = time.perf_counter()
         # The newest events, read in a thread from now on: the first frame can show them.
@@ -605,6 +606,18 @@ class ClaudeWatchApp(App[int]):
         if self._frames_held and (hold is None or hold == self._frames_held):
             self._frames_held = 0
             self._end_batch()
+            waiting, self._after_frames = self._after_frames, []
+            for callback in waiting:
+                callback()
+
+    def after_held_frames(self, callback: Callable[[], Any]) -> bool:
+        """While a filter change holds the frames, run `callback` when the hold ends (True),
+        else not at all (False: the caller goes on). The footer's rebuild for the new focus
+        waits so: built during the hold it came before the rows (~25 ms, and a layout)."""
+        if not self._frames_held:
+            return False
+        self._after_frames.append(callback)
+        return True
 
     @work(group="events-newer")
     @_until_teardown
@@ -692,20 +705,23 @@ class ClaudeWatchApp(App[int]):
         rows: frames are held until they are in. Drawn at once, the focus change restyled and
         repainted the tables and rebuilt the footer in frames of their own, which the rows then
         waited behind: ~60 ms more from Enter to the rows in a real terminal."""
-        if focus is not None and focus is not self.focused:
-            if self.window is not None:
-                self._hold_frames()
-            focus.screen.set_focus(focus)
         project_changed = view_filter.project != self.view_filter.project
         self.view_filter = view_filter
         self.live.view_filter = view_filter
         self._generation += 1
         self.new_count = 0
+        refocus = focus is not None and focus is not self.focused
         if self.window is not None:
             # The titles change with the rows, in one frame: a frame of its own now would hold
-            # up the answer to the query (both run on this loop).
+            # up the answer to the query (both run on this loop). The reading starts first, the
+            # focus change's restyling (~10 ms) runs while the database works.
             self._reload_events_worker(self._generation, with_summaries=project_changed)
+            if refocus:
+                self._hold_frames()
+                focus.screen.set_focus(focus)
             return
+        if refocus:
+            focus.screen.set_focus(focus)
         self._show_filter_state()
         if project_changed and self.store is not None:
             self._summaries_worker()

@@ -51,6 +51,9 @@ class Footer(TextualFooter):
         return shown, palette_key, self.compact, app.ENABLE_COMMAND_PALETTE
 
     async def recompose(self) -> None:
+        later = getattr(self.app, "after_held_frames", None)
+        if later is not None and later(lambda: self.call_later(self._recompose_after_refresh)):
+            return  # the rows of a filter change first (see ClaudeWatchApp.set_filter)
         if self._bindings_ready and self.is_attached:
             keys = self._keys()
             if keys == self._shown_keys:
@@ -58,3 +61,7 @@ class Footer(TextualFooter):
             self._shown_keys = keys
         await super().recompose()
         prune_watchers(self)
+
+    def _recompose_after_refresh(self) -> None:
+        # Here, on the footer's own queue: composing binds its keys to what is running.
+        self.call_after_refresh(self.recompose)

@@ -162,6 +162,9 @@ async def test_keys_typed_right_after_enter_are_for_the_table(make_app):
         await pilot.pause()
         assert bar.value == "tool:Bash" and events.has_focus
         assert app.following is not following  # `f` reached the monitor, not the bar
+        # The footer, rebuilt once the rows were drawn, offers `/` again (the bar has no focus).
+        await wait_for(pilot, lambda: "filter" in {key.action for key in app.query("FooterKey")})
+        assert not app._frames_held
 
 
 async def test_keys_typed_right_after_slash_go_into_the_filter(make_app, tmp_path, monkeypatch):
