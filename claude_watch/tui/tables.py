@@ -315,7 +315,7 @@ class WindowTable(DataTable):
         strip = Strip(segments)
         if scroll_x:
             strip = strip.crop(scroll_x, scroll_x + width)
-        return strip.adjust_cell_length(width, self._style())
+        return strip.adjust_cell_length(width, self._style()).simplify()  # fewer segments to write
 
     def _meta(self, row: int, column: int, out_of_bounds: bool = False) -> Style:
         key = (row, -1 if out_of_bounds else column)
