@@ -3,6 +3,7 @@
     .venv/bin/python bench/build_db.py                      # once: bench/data/1m.db (1M events)
     .venv/bin/python bench/tui_bench.py --db bench/data/1m.db          # scale: first screen, filters, scroll, RSS
     .venv/bin/python bench/tui_bench.py --burst 1000 --seconds 10      # a burst into a fresh db
+    .venv/bin/python bench/tui_bench.py --db COPY --tmux-filters 5     # filters typed in a real terminal
 
 The app runs headless under `run_test(size=(160, 45))` with the real collector (port 0) in its
 loop; Textual still lays out and renders every frame. Figures:
@@ -11,6 +12,7 @@ loop; Textual still lays out and renders every frame. Figures:
   (`first_events_s`), then with projects and sessions filled (`first_screen_s`), then the HTTP
   server listening (`server_ready_s`); plus the import time of the TUI measured separately;
   `--tmux N` times the real process instead: launch in tmux -> first event row on screen;
+- filter change in a real terminal (`--tmux-filters N`): see tmux_filter_changes;
 - filter change: from `set_filter` to the end of the first frame composed after the table got
   its rows (query + table + layout/render), per kind of filter; 3 runs each, median and max.
   Each starts from a still screen (the change before it painted, then 0.3 s, as a person
