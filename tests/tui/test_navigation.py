@@ -167,6 +167,33 @@ async def test_keys_typed_right_after_enter_are_for_the_table(make_app):
         assert not app._frames_held
 
 
+async def test_a_slow_filter_holds_the_screen_for_a_moment_only(make_app, monkeypatch):
+    """Frames wait for the rows of a filter change, HOLD_FRAMES_S at most: a slow query (or a
+    failed one) never freezes the screen."""
+    import asyncio
+
+    from claude_watch.tui import app as app_module
+
+    monkeypatch.setattr(app_module, "HOLD_FRAMES_S", 1.0)  # long enough to see it held, on any machine
+    async with make_app().run_test(size=SIZE) as pilot:
+        app, events, n = await seeded(pilot)
+        gate = asyncio.Event()
+        load_head = app.window.load_head
+
+        async def slow_load_head(*args, **kwargs):
+            await gate.wait()
+            return await load_head(*args, **kwargs)
+
+        app.window.load_head = slow_load_head  # type: ignore[method-assign]
+        await pilot.press("slash", *"tool:Bash", "enter")
+        assert events.has_focus and app._frames_held  # the focus moved; its frame waits
+        await wait_for(pilot, lambda: not app._frames_held, timeout=app_module.HOLD_FRAMES_S + 4)
+        assert app.view_filter.tools == ("Bash",) and events.row_count == n  # still reading
+        gate.set()
+        await wait_for(pilot, lambda: app.shown_generation == app._generation)
+        assert {r[4] for r in table_texts(events)} == {"Bash"}
+
+
 async def test_keys_typed_right_after_slash_go_into_the_filter(make_app, tmp_path, monkeypatch):
     """A terminal delivers `/` and what follows in one read: those keys are the filter's text,
     not the monitor's commands (`e` would export, `a` would show everything)."""
