@@ -850,16 +850,10 @@ class ClaudeWatchApp(App[int]):
         self._query_timer = self.set_timer(0.3, lambda: self._apply_query(value))
 
     def action_submit_filter(self) -> None:
-        """Enter in the / bar, as the key arrives (a priority binding): the keys typed after it
-        are the table's, even when the terminal delivers them in the same read. Through the
-        Input's own Submitted message they reached the bar first."""
-        self._submit_query(self.query_one(FilterBar).value)
-
-    @on(Input.Submitted, "#filter")
-    def _query_submitted(self, event: Input.Submitted) -> None:
-        self._submit_query(event.value)
-
-    def _submit_query(self, value: str) -> None:
+        """Enter in the / bar, as the key arrives (a priority binding, so the Input never gets
+        it): the keys typed after it are the table's, even when the terminal delivers them in
+        the same read. Through the Input's own Submitted message they reached the bar first."""
+        value = self.query_one(FilterBar).value
         if self._query_timer is not None:
             self._query_timer.stop()
         table = self.query_one(EventTable)

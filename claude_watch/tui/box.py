@@ -13,6 +13,8 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.geometry import Region
 
+from claude_watch.tui.safe import same_text
+
 
 class Box(Vertical):
     """A `Vertical` that shows its title and subtitle on its border (see the module)."""
@@ -29,7 +31,7 @@ class Box(Vertical):
         self._set_edge_text("border_subtitle", "bottom", text)
 
     def _set_edge_text(self, which: str, edge: str, text: Text | None) -> None:
-        if self._shown[which] == text and (text is None or self._shown[which].style == text.style):
+        if same_text(self._shown[which], text):
             return
         self._shown[which] = text
         self._edge = edge

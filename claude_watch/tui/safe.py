@@ -68,6 +68,17 @@ def safe(value: object, style: str = "") -> Text:
     return Text(safe_str(value), style=style, end="")
 
 
+def same_text(a: object, b: object) -> bool:
+    """Two texts that draw the same (rich's `Text ==` looks at the characters and spans only,
+    not the base style or the layout)."""
+    if a is b:
+        return True
+    if not isinstance(a, Text) or not isinstance(b, Text):
+        return False
+    return (a.plain == b.plain and a.style == b.style and a.spans == b.spans and a.justify == b.justify
+            and a.overflow == b.overflow and a.no_wrap == b.no_wrap)
+
+
 def cell(value: object, style: str = "", limit: int = 200) -> Text:
     """Outside text for one table cell: one line, cut to `limit` characters."""
     text = _WHITESPACE_RUN.sub(" ", safe_str(value)).strip()

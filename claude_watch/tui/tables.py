@@ -33,6 +33,7 @@ from claude_watch.tui.safe import (
     count,
     event_type_cell,
     relative,
+    same_text,
     short_id,
 )
 
@@ -51,16 +52,6 @@ def short_model(model: str | None) -> str:
     """`claude-sonnet-4-5` -> `sonnet-4-5`: the family is what tells sessions apart."""
     model = model or ""
     return model[7:] if model.startswith("claude-") else model
-
-
-def _same_text(a: Any, b: Any) -> bool:
-    """Two cells that draw the same (rich's `Text ==` looks at the characters and spans only)."""
-    if a is b:
-        return True
-    if not isinstance(a, Text) or not isinstance(b, Text):
-        return False
-    return (a.plain == b.plain and a.style == b.style and a.spans == b.spans and a.justify == b.justify
-            and a.overflow == b.overflow and a.no_wrap == b.no_wrap)
 
 
 class WindowTable(DataTable):
@@ -199,7 +190,7 @@ class WindowTable(DataTable):
         same = old is not None
         for column, cell in zip_longest(columns, cells or ()):
             previous = old.get(column.key) if old is not None else None
-            if previous is not None and _same_text(previous, cell):
+            if previous is not None and same_text(previous, cell):
                 cell = previous
             else:
                 same = False
@@ -271,6 +262,8 @@ class WindowTable(DataTable):
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
         if row_index == -1:
             return self._style("datatable--header")
+        if row_index < self.fixed_rows:  # DataTable's own way draws those (see render_line)
+            return self._style("datatable--fixed")
         if self.zebra_stripes:
             return self._style("datatable--odd-row" if row_index % 2 else "datatable--even-row")
         return base_style
